@@ -1,0 +1,107 @@
+"""The ``@pytest.mark.xray`` marker: its documented signature and a strict parser."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from pytest_xray.model import XrayMark
+
+__all__ = ["MARKER_DOC", "MarkerError", "item_parameters", "parse_item"]
+
+MARKER_DOC = (
+    "xray(*keys, defects=(), requirements=()): report this test's result to the Xray Test(s) "
+    "KEYS (Jira issue keys such as 'CALC-12'); defects and requirements are issue keys to link. "
+    "Works on functions, classes and modules; markers at several levels add up."
+)
+KEYWORDS = ("defects", "requirements")
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
+_FORM = "a Jira issue key such as 'CALC-12' (project key in capitals, '-', a number)"
+PARAMETER_VALUE_LIMIT = 1000
+
+
+class MarkerError(Exception):
+    """A malformed ``xray`` marker; the message names the test, the value and the fix."""
+
+
+def _check_key(nodeid: str, where: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise MarkerError(
+            f"{nodeid}: @pytest.mark.xray {where} has {value!r} ({type(value).__name__}); "
+            f"expected {_FORM}."
+        )
+    if not ISSUE_KEY.fullmatch(value):
+        raise MarkerError(f"{nodeid}: @pytest.mark.xray {where} has {value!r}; expected {_FORM}.")
+    return value
+
+
+def _keys_of(nodeid: str, name: str, value: object) -> Iterable[str]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise MarkerError(
+            f"{nodeid}: @pytest.mark.xray {name}= must be a list of issue keys, got {value!r}."
+        )
+    return [_check_key(nodeid, f"{name}=", v) for v in value]
+
+
+def parse_item(item: pytest.Item) -> XrayMark | None:
+    """Merge and validate the ``xray`` markers of ``item``; ``None`` when it has none.
+
+    Raises :class:`MarkerError` for a marker without keys, a key that is not a Jira issue key,
+    a non-string key or an unknown keyword.
+    """
+    keys: list[str] = []
+    defects: list[str] = []
+    requirements: list[str] = []
+    found = False
+    # Outermost first (module, class, function), so keys read in the order they were declared.
+    for mark in reversed(list(item.iter_markers("xray"))):
+        found = True
+        if not mark.args:
+            raise MarkerError(
+                f"{item.nodeid}: @pytest.mark.xray needs at least one Test key, "
+                "for example @pytest.mark.xray('CALC-12')."
+            )
+        unknown = sorted(set(mark.kwargs) - set(KEYWORDS))
+        if unknown:
+            raise MarkerError(
+                f"{item.nodeid}: @pytest.mark.xray got unknown keyword {unknown[0]!r}; "
+                f"known keywords: {', '.join(KEYWORDS)}."
+            )
+        keys.extend(_check_key(item.nodeid, "key", arg) for arg in mark.args)
+        defects.extend(_keys_of(item.nodeid, "defects", mark.kwargs.get("defects", ())))
+        requirements.extend(
+            _keys_of(item.nodeid, "requirements", mark.kwargs.get("requirements", ()))
+        )
+    if not found:
+        return None
+    return XrayMark(
+        keys=tuple(dict.fromkeys(keys)),
+        defects=tuple(dict.fromkeys(defects)),
+        requirements=tuple(dict.fromkeys(requirements)),
+    )
+
+
+def _printable(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bytes, int, float, complex, bool)):
+        return True
+    cls: Any = type(value)
+    return bool(cls.__str__ is not object.__str__ or cls.__repr__ is not object.__repr__)
+
+
+def item_parameters(item: pytest.Item) -> list[list[str]]:
+    """``[name, value]`` pairs of a parametrized test: ``str()`` of each value, or the
+    test id's part where the value has no readable text (an object without ``__repr__``)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return []
+    params: dict[str, Any] = callspec.params
+    pairs = []
+    for name, value in params.items():
+        text = str(value) if _printable(value) else callspec.id
+        if len(text) > PARAMETER_VALUE_LIMIT:
+            text = text[: PARAMETER_VALUE_LIMIT - 1] + "…"
+        pairs.append([name, text])
+    return pairs

@@ -1,0 +1,88 @@
+"""The pytest entry point (``pytest11``): options, the marker, and wiring of the plugin objects.
+
+Without ``--xray`` only the options and the marker are registered: no hook does any work.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from pytest_xray.collect import ItemAnnotator, ResultCollector
+from pytest_xray.markers import MARKER_DOC
+from pytest_xray.publish import PublishResult, publish
+from pytest_xray.settings import DEFAULT_REPORT, Settings, add_options, resolve
+
+settings_key = pytest.StashKey[Settings]()
+result_key = pytest.StashKey[PublishResult]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_DOC)
+    settings = resolve(config)
+    config.stash[settings_key] = settings
+    if not settings.enabled:
+        return
+    config.pluginmanager.register(ItemAnnotator(), "xray-annotator")
+    if not hasattr(config, "workerinput"):  # the xdist controller, or a run without xdist
+        collector = ResultCollector()
+        config.pluginmanager.register(collector, "xray-collector")
+        config.pluginmanager.register(XrayReporter(config, settings, collector), "xray-reporter")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for name in ("xray-reporter", "xray-collector", "xray-annotator"):
+        plugin = config.pluginmanager.get_plugin(name)
+        if plugin is not None:
+            config.pluginmanager.unregister(plugin)
+
+
+class XrayReporter:
+    """Publishes the collected results at session end and reports in the terminal summary."""
+
+    def __init__(self, config: pytest.Config, settings: Settings, collector: ResultCollector):
+        self.config = config
+        self.settings = settings
+        self.collector = collector
+
+    def report_path(self) -> Path:
+        """Where the report goes: ``--xray-output``, else ``xray-report.json`` when nothing is
+        uploaded, else a copy in pytest's cache directory to resend from if the upload fails."""
+        if self.settings.output is not None:
+            return self.settings.output
+        if not self.settings.upload:
+            return Path(self.config.invocation_params.dir) / DEFAULT_REPORT
+        cache = getattr(self.config, "cache", None)
+        if cache is not None:
+            return Path(cache.mkdir("xray")) / "last-report.json"
+        return Path(tempfile.gettempdir()) / "pytest-xray-last-report.json"
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        result = publish(
+            self.collector.execution(),
+            self.settings,
+            self.report_path(),
+            unmarked=self.collector.unmarked,
+        )
+        self.config.stash[result_key] = result
+        if result.failed and self.settings.strict and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        result = self.config.stash.get(result_key, None)
+        if result is None:
+            return
+        lines = result.lines(self.settings)
+        quiet = self.config.get_verbosity() < -1
+        if quiet and not any(is_error for _, is_error in lines):
+            return
+        terminalreporter.write_sep("-", "xray")
+        for text, is_error in lines:
+            terminalreporter.write_line(f"xray: {text}", red=is_error, bold=is_error)

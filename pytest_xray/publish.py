@@ -1,0 +1,109 @@
+"""Session end: payload, report file, upload, and the lines that tell the user what happened.
+
+Runs once per run, never per test. No pytest objects: the plugin passes plain values in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pytest_xray.client import ImportResult, XrayClient, XrayError
+from pytest_xray.model import Execution
+from pytest_xray.payload import build_payload
+from pytest_xray.report import ReportError, write_report
+from pytest_xray.settings import Settings
+
+__all__ = ["PublishResult", "publish"]
+
+
+@dataclass
+class PublishResult:
+    """What the session end did, for the terminal summary and for code after the run."""
+
+    results: int = 0
+    tests: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    unmarked: int = 0
+    report_path: Path | None = None
+    report_error: str | None = None
+    uploaded: ImportResult | None = None
+    browse_url: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> bool:
+        """True when the upload failed or Xray did not record every result."""
+        return self.error is not None or bool(self.uploaded and self.uploaded.failed)
+
+    def lines(self, settings: Settings) -> list[tuple[str, bool]]:
+        """``(text, is_error)`` lines of the terminal summary."""
+        if not self.tests:
+            note = f" ({self.unmarked} tests have no xray marker)" if self.unmarked else ""
+            return [(f"no results with an Xray key; nothing to report{note}.", False)]
+        counts = ", ".join(f"{n} {status}" for status, n in self.statuses.most_common())
+        left_out = (
+            f"; {self.unmarked} tests without an xray marker left out" if self.unmarked else ""
+        )
+        lines = [(f"{self.results} results for {self.tests} Xray tests: {counts}{left_out}", False)]
+        if self.report_error:
+            lines.append((self.report_error, True))
+        if self.uploaded:
+            link = f": {self.browse_url}" if self.browse_url else ""
+            lines.append((f"uploaded to Test Execution {self.uploaded.key}{link}", False))
+            for key, message in self.uploaded.failed:
+                lines.append((f"not recorded by Xray: {key}: {message}", True))
+            lines.extend((f"Xray says: {m}", False) for m in self.uploaded.info_messages)
+        if self.error:
+            lines.append((f"upload FAILED: {self.error}", True))
+        if self.report_path:
+            verb = "saved" if settings.upload else "written"
+            reason = ""
+            if not settings.upload:
+                reason = " (dry run, nothing sent)" if settings.dry_run else " (no xray_url set)"
+            lines.append((f"report {verb} to {self.report_path}{reason}", False))
+            if self.failed:
+                lines.append((f"resend it with: pytest-xray upload {self.report_path}", True))
+        return lines
+
+
+def publish(
+    execution: Execution,
+    settings: Settings,
+    report_path: Path | None,
+    unmarked: int = 0,
+    edit_payload: Callable[[dict[str, Any]], None] | None = None,
+) -> PublishResult:
+    """Build the payload, save it to ``report_path``, then upload it when configured.
+
+    Never raises for an upload or file problem: the result says what went wrong.
+    """
+    began = time.perf_counter()
+    payload = build_payload(execution, settings)
+    outcome = PublishResult(unmarked=unmarked)
+    if not payload["tests"]:
+        return outcome
+    if edit_payload is not None:
+        edit_payload(payload)
+    outcome.results = len(execution.results)
+    outcome.tests = len(payload["tests"])
+    outcome.statuses = Counter(test["status"] for test in payload["tests"])
+    if report_path is not None:
+        try:
+            outcome.report_path = write_report(payload, report_path)
+        except ReportError as error:
+            outcome.report_error = str(error)
+    if settings.upload:
+        try:
+            with XrayClient(settings) as client:
+                outcome.uploaded = client.import_execution(payload)
+                outcome.browse_url = client.browse_url(outcome.uploaded.key)
+        except XrayError as error:
+            outcome.error = str(error)
+    outcome.seconds = time.perf_counter() - began
+    return outcome

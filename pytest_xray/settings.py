@@ -1,0 +1,550 @@
+"""Configuration: command line, environment and ini file, resolved once into :class:`Settings`.
+
+Precedence is command line, then environment, then ini file. Credentials come only from the
+environment. Every invalid value or contradiction is a :class:`pytest.UsageError` raised at
+configure time, before any test runs, naming where the value came from and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import urlsplit
+
+import pytest
+
+from pytest_xray.markers import ISSUE_KEY
+from pytest_xray.model import Outcome
+
+__all__ = [
+    "CLOUD_HOST",
+    "DEFAULT_REPORT",
+    "Credentials",
+    "Settings",
+    "add_options",
+    "resolve",
+]
+
+CLOUD_HOST = "https://xray.cloud.getxray.app"
+DEFAULT_REPORT = "xray-report.json"
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 300.0
+
+PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
+
+SERVER_STATUSES: Mapping[Outcome, str] = MappingProxyType(
+    {
+        Outcome.PASSED: "PASS",
+        Outcome.FAILED: "FAIL",
+        Outcome.ERROR: "FAIL",
+        Outcome.SKIPPED: "TODO",
+        Outcome.XFAILED: "FAIL",
+        Outcome.XPASSED: "PASS",
+    }
+)
+CLOUD_STATUSES: Mapping[Outcome, str] = MappingProxyType(
+    {
+        Outcome.PASSED: "PASSED",
+        Outcome.FAILED: "FAILED",
+        Outcome.ERROR: "FAILED",
+        Outcome.SKIPPED: "TODO",
+        Outcome.XFAILED: "FAILED",
+        Outcome.XPASSED: "PASSED",
+    }
+)
+
+_SERVER_VERSIONS = {"1": "1.0", "1.0": "1.0", "v1": "1.0", "2": "2.0", "2.0": "2.0", "v2": "2.0"}
+_SERVER_VERSIONS["latest"] = "latest"
+_CLOUD_VERSIONS = {"1": "v1", "1.0": "v1", "v1": "v1", "2": "v2", "2.0": "v2", "v2": "v2"}
+_CLOUD_VERSIONS["latest"] = "v2"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Secrets from the environment. Their values never appear in ``repr``."""
+
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def basic(self) -> bool:
+        return self.user is not None
+
+    @property
+    def client(self) -> bool:
+        return self.client_id is not None
+
+    @property
+    def any(self) -> bool:
+        return self.basic or self.client or self.token is not None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value set, for scrubbing text before it is shown."""
+        return tuple(s for s in (self.password, self.token, self.client_secret) if s)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the plugin was told, resolved once at configure time. Immutable."""
+
+    enabled: bool = False
+    url: str | None = None
+    cloud: bool = False
+    api_version: str = "2.0"
+    project: str | None = None
+    execution: str | None = None
+    test_plan: str | None = None
+    environments: tuple[str, ...] = ()
+    fix_version: str | None = None
+    revision: str | None = None
+    summary: str | None = None
+    description: str | None = None
+    output: Path | None = None
+    dry_run: bool = False
+    statuses: Mapping[Outcome, str] = field(default_factory=lambda: SERVER_STATUSES)
+    jira_url: str | None = None
+    strict: bool = False
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    credentials: Credentials = Credentials()
+
+    @property
+    def upload(self) -> bool:
+        """True when results are sent to Xray (a URL is known and this is not a dry run)."""
+        return self.url is not None and not self.dry_run
+
+    @property
+    def browse_base(self) -> str | None:
+        """The Jira site that ``/browse/KEY`` links point to, when known."""
+        if self.jira_url:
+            return self.jira_url
+        return None if self.cloud else self.url
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the ``xray`` option group and ini keys."""
+    group = parser.getgroup("xray", "report results to Xray (Jira test management)")
+    add = group.addoption
+    add(
+        "--xray",
+        action="store_true",
+        default=False,
+        help="Collect results of tests marked with @pytest.mark.xray and report them to Xray.",
+    )
+    add(
+        "--xray-url",
+        metavar="URL",
+        default=None,
+        help="Jira base URL (Server/DC) or Xray Cloud host. Env XRAY_URL, ini xray_url.",
+    )
+    add(
+        "--xray-cloud",
+        action="store_true",
+        default=False,
+        help="Treat the URL as Xray Cloud (env XRAY_CLOUD, ini xray_cloud).",
+    )
+    add(
+        "--xray-server",
+        action="store_true",
+        default=False,
+        help="Treat the URL as Xray Server / Data Center.",
+    )
+    add(
+        "--xray-api-version",
+        metavar="VERSION",
+        default=None,
+        help="Server: 1.0, 2.0 (default), latest. Cloud: v1, v2 (default).",
+    )
+    add(
+        "--xray-project",
+        metavar="KEY",
+        default=None,
+        help="Jira project key of a new Test Execution.",
+    )
+    add(
+        "--xray-execution",
+        metavar="KEY",
+        default=None,
+        help="Existing Test Execution to add results to.",
+    )
+    add("--xray-test-plan", metavar="KEY", default=None, help="Test Plan to link.")
+    add(
+        "--xray-environment",
+        metavar="NAME",
+        action="append",
+        default=None,
+        help="Test environment (repeatable).",
+    )
+    add("--xray-fix-version", metavar="NAME", default=None, help="Fix version of the execution.")
+    add("--xray-revision", metavar="REV", default=None, help="Source revision tested.")
+    add("--xray-summary", metavar="TEXT", default=None, help="Summary of a new Test Execution.")
+    add("--xray-description", metavar="TEXT", default=None, help="Description of the execution.")
+    add(
+        "--xray-output",
+        metavar="PATH",
+        default=None,
+        help=f"Write the Xray JSON report here (default {DEFAULT_REPORT} when not uploading).",
+    )
+    add(
+        "--xray-dry-run",
+        action="store_true",
+        default=False,
+        help="Build and write the report, do not upload.",
+    )
+    add(
+        "--xray-status",
+        metavar="OUTCOME=STATUS",
+        action="append",
+        default=None,
+        help="Override the Xray status of a pytest outcome (repeatable).",
+    )
+    add(
+        "--xray-jira-url",
+        metavar="URL",
+        default=None,
+        help="Jira site for browse links (Cloud). Env XRAY_JIRA_URL, ini xray_jira_url.",
+    )
+    add(
+        "--xray-strict",
+        action="store_true",
+        default=None,
+        help="Exit non-zero when the upload fails or is partial.",
+    )
+    add(
+        "--xray-timeout",
+        metavar="SECONDS",
+        default=None,
+        help=f"Read timeout of an upload (default {DEFAULT_READ_TIMEOUT:g}).",
+    )
+
+    ini = parser.addini
+    ini("xray_url", "Jira base URL (Server/DC) or Xray Cloud host.")
+    ini("xray_cloud", "true: Xray Cloud, false: Server / Data Center (default: from the URL).")
+    ini("xray_api_version", "Xray REST API version.")
+    ini("xray_project", "Jira project key of a new Test Execution.")
+    ini("xray_execution", "Existing Test Execution key.")
+    ini("xray_test_plan", "Test Plan key.")
+    ini("xray_environments", "Test environments, one per line.", type="linelist")
+    ini("xray_fix_version", "Fix version.")
+    ini("xray_revision", "Source revision.")
+    ini("xray_summary", "Summary of a new Test Execution.")
+    ini("xray_description", "Description of the Test Execution.")
+    ini("xray_output", "Path of the Xray JSON report.")
+    ini("xray_status", "Status overrides, lines OUTCOME=STATUS.", type="linelist")
+    ini("xray_jira_url", "Jira site for browse links (Cloud).")
+    ini("xray_strict", "true: a failed or partial upload fails the run.")
+    ini("xray_timeout", "Read timeout of an upload in seconds.")
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A raw setting value with the place it came from, for error messages."""
+
+    text: str
+    where: str
+
+
+class _Sources:
+    """Looks a setting up on the command line, then in the environment, then in the ini file."""
+
+    def __init__(self, config: pytest.Config, env: Mapping[str, str]) -> None:
+        self._config = config
+        self._env = env
+        inifile = config.inipath.name if config.inipath else "the ini file"
+        self._ini_where = f"in {inifile}"
+
+    def get(self, option: str | None, env: str | None, ini: str | None) -> _Value | None:
+        if option is not None:
+            value = self._config.getoption(option.lstrip("-").replace("-", "_"))
+            if value is not None:
+                return _Value(str(value).strip(), option)
+        if env is not None:
+            text = self._env.get(env, "").strip()
+            if text:
+                return _Value(text, f"environment variable {env}")
+        if ini is not None:
+            raw = self._config.getini(ini)
+            text = raw.strip() if isinstance(raw, str) else ""
+            if text:
+                return _Value(text, f"ini key {ini} {self._ini_where}")
+        return None
+
+    def text(self, option: str | None, env: str | None, ini: str | None) -> str | None:
+        value = self.get(option, env, ini)
+        return value.text if value else None
+
+    def lines(self, option: str, env: str | None, ini: str, sep: str) -> tuple[list[str], str]:
+        cli: list[str] | None = self._config.getoption(option.lstrip("-").replace("-", "_"))
+        if cli:
+            return [v.strip() for v in cli if v.strip()], option
+        if env is not None and self._env.get(env, "").strip():
+            return [v.strip() for v in self._env[env].split(sep) if v.strip()], env
+        values: list[str] = self._config.getini(ini)
+        return [v.strip() for v in values if v.strip()], f"ini key {ini}"
+
+
+def _fail(where: str, message: str) -> pytest.UsageError:
+    return pytest.UsageError(f"pytest-xray: {where}: {message}")
+
+
+def _bool(value: _Value | None) -> bool | None:
+    if value is None:
+        return None
+    lowered = value.text.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise _fail(value.where, f"{value.text!r} is not a boolean; use true or false.")
+
+
+def _key(value: _Value | None, pattern: re.Pattern[str], form: str) -> str | None:
+    if value is None:
+        return None
+    if not pattern.fullmatch(value.text):
+        raise _fail(value.where, f"{value.text!r} is not a {form}.")
+    return value.text
+
+
+def _url(value: _Value | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value.text)
+    if parts.username or parts.password:
+        shown = parts._replace(netloc=parts.hostname or "").geturl()
+        raise _fail(
+            value.where,
+            f"the URL {shown} carries credentials; remove them and set XRAY_USER/XRAY_PASSWORD "
+            "or XRAY_TOKEN in the environment instead.",
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _fail(
+            value.where, f"{value.text!r} is not an http(s) URL such as https://jira.example.com."
+        )
+    if parts.query or parts.fragment:
+        raise _fail(value.where, f"{value.text!r} must not have a query or fragment.")
+    return value.text.rstrip("/")
+
+
+def _timeout(value: _Value | None, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        seconds = float(value.text)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise _fail(value.where, f"{value.text!r} is not a positive number of seconds.")
+    return seconds
+
+
+def is_cloud_host(url: str) -> bool:
+    """True for Xray Cloud's global or regional host."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host == "xray.cloud.getxray.app" or host.endswith(".xray.cloud.getxray.app")
+
+
+def _credentials(env: Mapping[str, str]) -> Credentials:
+    def get(name: str) -> str | None:
+        return env.get(name) or None
+
+    creds = Credentials(
+        user=get("XRAY_USER"),
+        password=get("XRAY_PASSWORD"),
+        token=get("XRAY_TOKEN"),
+        client_id=get("XRAY_CLIENT_ID"),
+        client_secret=get("XRAY_CLIENT_SECRET"),
+    )
+    for first, second, a, b in (
+        ("XRAY_USER", "XRAY_PASSWORD", creds.user, creds.password),
+        ("XRAY_CLIENT_ID", "XRAY_CLIENT_SECRET", creds.client_id, creds.client_secret),
+    ):
+        if (a is None) != (b is None):
+            missing = second if a is not None else first
+            raise _fail("credentials", f"{first} and {second} go together; {missing} is not set.")
+    kinds = [
+        name
+        for name, present in (
+            ("XRAY_USER/XRAY_PASSWORD", creds.basic),
+            ("XRAY_TOKEN", creds.token is not None),
+            ("XRAY_CLIENT_ID/XRAY_CLIENT_SECRET", creds.client),
+        )
+        if present
+    ]
+    if len(kinds) > 1:
+        raise _fail("credentials", f"{' and '.join(kinds)} are all set; keep only one of them.")
+    return creds
+
+
+def _statuses(config: pytest.Config, cloud: bool) -> Mapping[Outcome, str]:
+    """The product's default mapping, updated by the ini lines, then by the command line's
+    (an outcome set in both takes the command line's status)."""
+    statuses = dict(CLOUD_STATUSES if cloud else SERVER_STATUSES)
+    known = ", ".join(o.value for o in Outcome)
+    ini_lines: list[str] = config.getini("xray_status")
+    cli_lines: list[str] = config.getoption("xray_status") or []
+    lines = [(line, "ini key xray_status") for line in ini_lines if line.strip()]
+    lines += [(line, "--xray-status") for line in cli_lines]
+    for line, where in lines:
+        outcome, sep, status = line.partition("=")
+        outcome, status = outcome.strip().lower(), status.strip()
+        if not sep or not status:
+            raise _fail(where, f"{line!r} is not OUTCOME=STATUS (for example skipped=BLOCKED).")
+        try:
+            statuses[Outcome(outcome)] = status
+        except ValueError:
+            raise _fail(
+                where, f"unknown outcome {outcome!r} in {line!r}; use one of {known}."
+            ) from None
+    return MappingProxyType(statuses)
+
+
+def resolve(config: pytest.Config, env: Mapping[str, str] | None = None) -> Settings:
+    """Resolve every setting of ``config`` (and ``env``, default ``os.environ``) once."""
+    env = os.environ if env is None else env
+    sources = _Sources(config, env)
+    enable_env = _bool(sources.get(None, "XRAY_ENABLE", None))
+    enabled = bool(config.getoption("xray")) or bool(enable_env)
+    if not enabled:
+        return Settings()
+
+    creds = _credentials(env)
+    url = _url(sources.get("--xray-url", "XRAY_URL", "xray_url"))
+    force_cloud, force_server = config.getoption("xray_cloud"), config.getoption("xray_server")
+    if force_cloud and force_server:
+        raise _fail("--xray-cloud/--xray-server", "give one of them, not both.")
+    forced = (
+        True
+        if force_cloud
+        else False
+        if force_server
+        else _bool(sources.get(None, "XRAY_CLOUD", "xray_cloud"))
+    )
+    if url and (urlsplit(url).hostname or "").lower().endswith(".atlassian.net"):
+        raise _fail(
+            "xray_url",
+            f"{url} is your Jira Cloud site, not the Xray API host. Set the URL to "
+            f"{CLOUD_HOST} (or your region's us./eu./au. host) and XRAY_JIRA_URL={url} for links.",
+        )
+    if forced is not None:
+        cloud = forced
+    elif url is not None:
+        cloud = is_cloud_host(url)
+    else:
+        cloud = creds.client
+    if cloud and url is None and creds.client:
+        url = CLOUD_HOST
+
+    if cloud and creds.basic:
+        raise _fail(
+            "credentials",
+            "Xray Cloud refuses Basic auth (XRAY_USER/XRAY_PASSWORD); "
+            "set XRAY_CLIENT_ID and XRAY_CLIENT_SECRET from an Xray API key.",
+        )
+    if not cloud and creds.client:
+        raise _fail(
+            "credentials",
+            f"XRAY_CLIENT_ID/XRAY_CLIENT_SECRET are Xray Cloud credentials but {url} is treated "
+            "as Server / Data Center; use XRAY_USER/XRAY_PASSWORD or XRAY_TOKEN, or --xray-cloud.",
+        )
+
+    version_value = sources.get("--xray-api-version", "XRAY_API_VERSION", "xray_api_version")
+    versions = _CLOUD_VERSIONS if cloud else _SERVER_VERSIONS
+    api_version = "v2" if cloud else "2.0"
+    if version_value is not None:
+        normalized = versions.get(version_value.text.lower())
+        if normalized is None:
+            allowed = "v1, v2" if cloud else "1.0, 2.0, latest"
+            raise _fail(
+                version_value.where,
+                f"unknown API version {version_value.text!r} for Xray "
+                f"{'Cloud' if cloud else 'Server'}; use one of {allowed}.",
+            )
+        api_version = normalized
+
+    project = _key(
+        sources.get("--xray-project", "XRAY_PROJECT", "xray_project"),
+        PROJECT_KEY,
+        "Jira project key such as CALC",
+    )
+    execution = _key(
+        sources.get("--xray-execution", "XRAY_EXECUTION", "xray_execution"),
+        ISSUE_KEY,
+        "Jira issue key such as CALC-123",
+    )
+    test_plan = _key(
+        sources.get("--xray-test-plan", "XRAY_TEST_PLAN", "xray_test_plan"),
+        ISSUE_KEY,
+        "Jira issue key such as CALC-123",
+    )
+    environments, _ = sources.lines(
+        "--xray-environment", "XRAY_ENVIRONMENTS", "xray_environments", ","
+    )
+    output_text = sources.text("--xray-output", "XRAY_OUTPUT", "xray_output")
+    dry_run = bool(config.getoption("xray_dry_run"))
+    strict_cli: bool | None = config.getoption("xray_strict")
+    strict = bool(strict_cli) or bool(_bool(sources.get(None, "XRAY_STRICT", "xray_strict")))
+
+    settings = Settings(
+        enabled=True,
+        url=url,
+        cloud=cloud,
+        api_version=api_version,
+        project=project,
+        execution=execution,
+        test_plan=test_plan,
+        environments=tuple(dict.fromkeys(environments)),
+        fix_version=sources.text("--xray-fix-version", "XRAY_FIX_VERSION", "xray_fix_version"),
+        revision=sources.text("--xray-revision", "XRAY_REVISION", "xray_revision"),
+        summary=sources.text("--xray-summary", "XRAY_SUMMARY", "xray_summary"),
+        description=sources.text("--xray-description", "XRAY_DESCRIPTION", "xray_description"),
+        output=_output_path(config, output_text),
+        dry_run=dry_run,
+        statuses=_statuses(config, cloud),
+        jira_url=_url(sources.get("--xray-jira-url", "XRAY_JIRA_URL", "xray_jira_url")),
+        strict=strict,
+        read_timeout=_timeout(
+            sources.get("--xray-timeout", "XRAY_TIMEOUT", "xray_timeout"), DEFAULT_READ_TIMEOUT
+        ),
+        credentials=creds,
+    )
+    if settings.upload:
+        _check_upload(settings)
+    return settings
+
+
+def _output_path(config: pytest.Config, text: str | None) -> Path | None:
+    if text is None:
+        return None
+    path = Path(os.path.expanduser(text))
+    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def _check_upload(settings: Settings) -> None:
+    """Catch what would make Xray refuse the import, before the tests run."""
+    if not settings.credentials.any:
+        needed = (
+            "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
+            if settings.cloud
+            else "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN"
+        )
+        raise _fail(
+            "credentials",
+            f"uploading to {settings.url} needs {needed} in the environment "
+            "(or --xray-dry-run to only write the report).",
+        )
+    if settings.execution is None and settings.project is None:
+        raise _fail(
+            "project",
+            "a new Test Execution needs a project: set --xray-project / XRAY_PROJECT / "
+            "xray_project, or --xray-execution KEY to add to an existing one.",
+        )

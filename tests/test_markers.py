@@ -1,0 +1,89 @@
+"""A malformed ``xray`` marker is a collection error that names the test and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RunXray
+
+
+@pytest.mark.parametrize(
+    ("marker", "expected"),
+    [
+        ("xray()", "needs at least one Test key"),
+        ("xray('calc-1')", "has 'calc-1'; expected a Jira issue key such as 'CALC-12'"),
+        ("xray('CALC-01')", "has 'CALC-01'"),
+        ("xray('CALC')", "has 'CALC'"),
+        ("xray('1CALC-1')", "has '1CALC-1'"),
+        ("xray(12)", "has 12 (int)"),
+        ("xray(['CALC-1'])", "has ['CALC-1'] (list)"),
+        ("xray('CALC-1', defect=['CALC-2'])", "unknown keyword 'defect'; known keywords: defects"),
+        ("xray('CALC-1', defects='CALC-2')", "defects= must be a list of issue keys"),
+        ("xray('CALC-1', defects=['bug'])", "defects= has 'bug'"),
+        ("xray('CALC-1', requirements=[3])", "requirements= has 3 (int)"),
+    ],
+)
+def test_bad_marker_is_a_collection_error(
+    pytester: pytest.Pytester, run_xray: RunXray, marker: str, expected: str
+) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest
+        @pytest.mark.{marker}
+        def test_bad(): pass
+        def test_good(): pass
+        """
+    )
+    run = run_xray()
+    assert run.result.ret == pytest.ExitCode.INTERRUPTED
+    run.result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting*",
+            "*test_bad_marker_is_a_collection_error.py::test_bad: @pytest.mark.xray*"
+            + expected.replace("[", "[[]")
+            + "*",
+            "*1 error*",
+        ]
+    )
+    assert "INTERNALERROR" not in run.output
+    assert "Traceback" not in run.output
+    assert not run.report_path.exists()
+
+
+def test_every_bad_marker_in_a_module_is_listed(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("bad-one")
+        def test_one(): pass
+        @pytest.mark.xray("CALC-1", "bad-two")
+        def test_two(): pass
+        """
+    )
+    run = run_xray()
+    run.result.stdout.fnmatch_lines(["*::test_one: *'bad-one'*", "*::test_two: *'bad-two'*"])
+
+
+def test_markers_are_checked_only_with_xray(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray()\ndef test_a(): pass\n")
+    pytester.runpytest().assert_outcomes(passed=1)
+
+
+def test_documented_signature_matches_the_parser(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """Every keyword the marker's documentation names is accepted by the parser."""
+    from pytest_xray.markers import KEYWORDS, MARKER_DOC
+
+    signature = MARKER_DOC.split(":", 1)[0]
+    for keyword in KEYWORDS:
+        assert f"{keyword}=" in signature
+    arguments = ", ".join(f"{k}=['CALC-9']" for k in KEYWORDS)
+    pytester.makepyfile(
+        f"import pytest\n@pytest.mark.xray('CALC-1', {arguments})\ndef test_a(): pass\n"
+    )
+    run = run_xray()
+    run.result.assert_outcomes(passed=1)
+    assert run.test("CALC-1")["defects"] == ["CALC-9"]

@@ -1,0 +1,337 @@
+"""Results of real pytest sessions become the right Xray JSON (report file, no upload)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import RunXray
+
+
+def test_without_xray_nothing_is_written(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray('CALC-1')
+        def test_a(request):
+            manager = request.config.pluginmanager
+            assert manager.get_plugin("xray") is not None
+            for name in ("xray-annotator", "xray-collector", "xray-reporter"):
+                assert manager.get_plugin(name) is None, name
+        """
+    )
+    result = pytester.runpytest("--strict-markers", "-W", "error")
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "xray-report.json").exists()
+    assert "xray:" not in result.stdout.str()
+
+
+def test_marker_is_documented(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.xray([*]keys, defects=(), requirements=()):*"])
+
+
+def test_disabled_with_no_xray(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest("-p", "no:xray", "--xray")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unrecognized arguments: --xray*"])
+
+
+def test_one_test_one_key_is_a_plain_entry(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("CALC-1", defects=["CALC-99"])
+        def test_a():
+            pass
+        def test_unmarked():
+            pass
+        """
+    )
+    run = run_xray()
+    run.result.assert_outcomes(passed=2)
+    assert [t["testKey"] for t in run.payload["tests"]] == ["CALC-1"]
+    entry = run.test("CALC-1")
+    assert entry["status"] == "PASS"
+    assert entry["defects"] == ["CALC-99"]
+    assert "iterations" not in entry
+    assert entry["start"] <= entry["finish"]
+    run.result.stdout.fnmatch_lines(
+        [
+            "*xray: 1 results for 1 Xray tests: 1 PASS; 1 tests without an xray marker left out",
+            f"*xray: report written to {run.report_path} (no xray_url set)",
+        ]
+    )
+
+
+def test_outcomes_map_to_server_statuses(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.fixture
+        def broken_setup():
+            raise RuntimeError("setup boom")
+
+        @pytest.fixture
+        def broken_teardown():
+            yield
+            raise RuntimeError("teardown boom")
+
+        @pytest.mark.xray("T-1")
+        def test_pass(): pass
+        @pytest.mark.xray("T-2")
+        def test_fail(): assert 1 == 2, "one is not two"
+        @pytest.mark.xray("T-3")
+        def test_setup_error(broken_setup): pass
+        @pytest.mark.xray("T-4")
+        def test_teardown_error(broken_teardown): pass
+        @pytest.mark.xray("T-5")
+        def test_skip(): pytest.skip("no database here")
+        @pytest.mark.xray("T-6")
+        @pytest.mark.xfail(reason="bug 7")
+        def test_xfail(): assert 0
+        @pytest.mark.xray("T-7")
+        @pytest.mark.xfail(reason="bug 8", strict=False)
+        def test_xpass(): pass
+        @pytest.mark.xray("T-8")
+        @pytest.mark.skipif(True, reason="only on windows")
+        def test_skipif(): pass
+        """
+    )
+    run = run_xray()
+    statuses = {t["testKey"]: t["status"] for t in run.payload["tests"]}
+    assert statuses == {
+        "T-1": "PASS", "T-2": "FAIL", "T-3": "FAIL", "T-4": "FAIL",
+        "T-5": "TODO", "T-6": "FAIL", "T-7": "PASS", "T-8": "TODO",
+    }  # fmt: skip
+    assert "one is not two" in run.test("T-2")["comment"]
+    assert "setup error" in run.test("T-3")["comment"]
+    assert "setup boom" in run.test("T-3")["comment"]
+    assert "teardown boom" in run.test("T-4")["comment"]
+    assert run.test("T-5")["comment"] == "skipped: no database here"
+    assert run.test("T-6")["comment"] == "expected failure: bug 7"
+    assert "bug 8" in run.test("T-7")["comment"]
+    assert run.test("T-8")["comment"] == "skipped: only on windows"
+    assert "comment" not in run.test("T-1")
+
+
+def test_failure_after_teardown_error_keeps_both_texts(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.fixture
+        def broken_teardown():
+            yield
+            raise RuntimeError("teardown boom")
+        @pytest.mark.xray("T-1")
+        def test_a(broken_teardown): assert False, "call failed"
+        """
+    )
+    comment = run_xray().test("T-1")["comment"]
+    assert "call failed" in comment
+    assert "teardown boom" in comment
+
+
+def test_cloud_statuses(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("T-1")
+        def test_pass(): pass
+        @pytest.mark.xray("T-2")
+        def test_fail(): assert 0
+        @pytest.mark.xray("T-3")
+        def test_skip(): pytest.skip("later")
+        """
+    )
+    run = run_xray("--xray-cloud")
+    assert [t["status"] for t in run.payload["tests"]] == ["PASSED", "FAILED", "TODO"]
+
+
+def test_status_overrides(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makeini("[pytest]\nxray_status =\n    skipped=SKIPPED\n")
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("T-1")
+        def test_skip(): pytest.skip("later")
+        @pytest.mark.xray("T-2")
+        @pytest.mark.xfail
+        def test_xfail(): assert 0
+        """
+    )
+    run = run_xray("--xray-status", "xfailed=BLOCKED", "--xray-status", "passed=OK")
+    assert [t["status"] for t in run.payload["tests"]] == ["SKIPPED", "BLOCKED"]
+
+
+def test_parametrize_becomes_iterations(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        class Opaque:
+            pass
+        @pytest.mark.xray("CALC-2")
+        @pytest.mark.parametrize("a, b", [(1, "x"), (2, "y")])
+        @pytest.mark.parametrize("obj", [Opaque()], ids=["opaque"])
+        def test_p(a, b, obj):
+            assert a == 1, "a must be 1"
+        """
+    )
+    run = run_xray()
+    entry = run.test("CALC-2")
+    assert entry["status"] == "FAIL"
+    iterations = entry["iterations"]
+    assert [i["name"] for i in iterations] == [
+        "test_parametrize_becomes_iterations.py::test_p[opaque-1-x]",
+        "test_parametrize_becomes_iterations.py::test_p[opaque-2-y]",
+    ]
+    assert iterations[0]["parameters"] == [
+        {"name": "obj", "value": "opaque-1-x"},
+        {"name": "a", "value": "1"},
+        {"name": "b", "value": "x"},
+    ] or iterations[0]["parameters"] == [
+        {"name": "a", "value": "1"},
+        {"name": "b", "value": "x"},
+        {"name": "obj", "value": "opaque-1-x"},
+    ]
+    assert [i["status"] for i in iterations] == ["PASS", "FAIL"]
+    assert "a must be 1" in iterations[1]["log"]
+    assert "log" not in iterations[0]
+    assert "comment" in entry
+    assert "2 iterations" in entry["comment"]
+
+
+def test_same_key_on_several_tests_and_levels(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        pytestmark = pytest.mark.xray("MOD-1")
+
+        class TestGroup:
+            pytestmark = pytest.mark.xray("CLS-1")
+
+            @pytest.mark.xray("FN-1", "FN-2")
+            def test_a(self): pass
+
+            def test_b(self): pytest.skip("not yet")
+
+        def test_c(): pass
+        """
+    )
+    run = run_xray()
+    payload = run.payload
+    assert [t["testKey"] for t in payload["tests"]] == ["MOD-1", "CLS-1", "FN-1", "FN-2"]
+    mod = run.test("MOD-1")
+    assert len(mod["iterations"]) == 3
+    assert mod["status"] == "TODO"  # skipped is worse than passed
+    assert all("parameters" not in i for i in mod["iterations"])
+    assert len(run.test("CLS-1")["iterations"]) == 2
+    assert run.test("FN-1")["status"] == run.test("FN-2")["status"] == "PASS"
+    assert "iterations" not in run.test("FN-1")
+
+
+def test_info_from_settings(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    run = run_xray(
+        "--xray-project=CALC", "--xray-test-plan=CALC-9", "--xray-environment=linux",
+        "--xray-environment=py3", "--xray-fix-version=1.2", "--xray-revision=abc123",
+        "--xray-description=nightly", "--xray-summary=Nightly run",
+    )  # fmt: skip
+    info = run.payload["info"]
+    assert info["project"] == "CALC"
+    assert info["summary"] == "Nightly run"
+    assert info["testPlanKey"] == "CALC-9"
+    assert info["testEnvironments"] == ["linux", "py3"]
+    assert info["version"] == "1.2"
+    assert info["revision"] == "abc123"
+    assert info["description"] == "nightly"
+    assert info["startDate"] <= info["finishDate"]
+    assert "testExecutionKey" not in run.payload
+
+
+def test_existing_execution_keeps_its_summary(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    payload = run_xray("--xray-execution=CALC-500").payload
+    assert payload["testExecutionKey"] == "CALC-500"
+    assert "summary" not in payload["info"]
+
+
+def test_default_summary_names_host(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    summary = run_xray().payload["info"]["summary"]
+    assert summary.startswith("pytest run on ")
+    assert " at 20" in summary
+
+
+def test_output_path_and_dry_run(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    # A URL on a port where nothing listens: a dry run must not try it.
+    run = run_xray(
+        "--xray-dry-run",
+        "--xray-url=http://127.0.0.1:9",
+        "--xray-output=out/report.json",
+        report="out/report.json",
+    )
+    assert run.result.ret == 0
+    assert run.payload["tests"][0]["testKey"] == "CALC-1"
+    assert "dry run, nothing sent" in run.output
+    assert "upload" not in run.output
+    assert not (pytester.path / "xray-report.json").exists()
+
+
+def test_no_marked_tests_writes_nothing(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile("def test_a(): pass\n")
+    run = run_xray()
+    assert run.result.ret == 0
+    assert not run.report_path.exists()
+    run.result.stdout.fnmatch_lines(["*no results with an Xray key; nothing to report*"])
+
+
+def test_long_failure_text_is_capped(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile(
+        "import pytest\n@pytest.mark.xray('CALC-1')\n"
+        "def test_a(): raise ValueError('x' * 50000 + 'THE END')\n"
+    )
+    comment = run_xray().test("CALC-1")["comment"]
+    assert len(comment) < 11_000
+    assert comment.startswith("[... ")
+    assert "THE END" in comment
+
+
+def test_reruns_count_the_last_attempt(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytest.importorskip("pytest_rerunfailures")
+    pytester.makepyfile(
+        """
+        import pytest
+        calls = []
+        @pytest.mark.xray("CALC-1")
+        def test_flaky():
+            calls.append(1)
+            assert len(calls) == 3, "not yet"
+        """
+    )
+    run = run_xray("--reruns=3", "-p", "rerunfailures")
+    assert run.result.parseoutcomes() == {"passed": 1, "rerun": 2}
+    entry = run.test("CALC-1")
+    assert entry["status"] == "PASS"
+    assert "3 attempts" in entry["comment"]
+
+
+def test_report_is_exactly_json_on_disk(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    run = run_xray()
+    text = run.report_path.read_text("utf-8")
+    assert json.loads(text) == run.payload
+    assert not list(pytester.path.glob(".xray-report.json.*")), "temporary file left behind"
+
+
+def test_env_enable(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    monkeypatch.setenv("XRAY_ENABLE", "1")
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert (pytester.path / "xray-report.json").exists()

@@ -1,0 +1,197 @@
+"""Settings resolve with CLI > environment > ini precedence; bad ones stop pytest before tests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import RunXray
+
+MARKED = "import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n"
+
+
+def usage_error(result: pytest.RunResult, *fragments: str) -> str:
+    """Assert a clean usage error (exit 4, no traceback) whose text holds every fragment."""
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str() + result.stderr.str()
+    text = result.stderr.str()
+    assert "Traceback" not in text
+    assert "INTERNALERROR" not in text
+    assert "pytest-xray" in text
+    for fragment in fragments:
+        assert fragment in text, f"{fragment!r} not in {text!r}"
+    assert not result.stdout.lines or "passed" not in result.stdout.str()
+    return text
+
+
+@pytest.fixture
+def marked(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(MARKED)
+    return pytester
+
+
+def test_precedence_cli_env_ini(
+    marked: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked.makeini(
+        "[pytest]\nxray_project = INI\nxray_revision = ini-rev\nxray_fix_version = ini-ver\n"
+        "xray_environments =\n    a\n    b\n"
+    )
+    monkeypatch.setenv("XRAY_PROJECT", "ENV")
+    monkeypatch.setenv("XRAY_REVISION", "env-rev")
+    info = run_xray("--xray-project=CLI").payload["info"]
+    assert info["project"] == "CLI"  # CLI over env and ini
+    assert info["revision"] == "env-rev"  # env over ini
+    assert info["version"] == "ini-ver"  # ini when nothing else
+    assert info["testEnvironments"] == ["a", "b"]
+
+
+def test_environments_from_env_are_comma_separated(
+    marked: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_ENVIRONMENTS", "chrome, linux,,chrome")
+    assert run_xray().payload["info"]["testEnvironments"] == ["chrome", "linux"]
+
+
+def test_pyproject_ini_options(marked: pytest.Pytester, run_xray: RunXray) -> None:
+    marked.makepyprojecttoml(
+        '[tool.pytest.ini_options]\nxray_project = "PYP"\nxray_cloud = "true"\n'
+    )
+    payload = run_xray().payload
+    assert payload["info"]["project"] == "PYP"
+    assert payload["tests"][0]["status"] == "PASSED"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "fragments"),
+    [
+        (["--xray-api-version=3"], {}, ["--xray-api-version", "'3'", "1.0, 2.0, latest"]),
+        ([], {"XRAY_API_VERSION": "v9", "XRAY_CLOUD": "1"}, ["XRAY_API_VERSION", "v1, v2"]),
+        (["--xray-project=calc"], {}, ["--xray-project", "'calc'", "project key such as CALC"]),
+        ([], {"XRAY_EXECUTION": "CALC"}, ["XRAY_EXECUTION", "issue key such as CALC-123"]),
+        (["--xray-test-plan=CALC-0"], {}, ["--xray-test-plan"]),
+        ([], {"XRAY_CLOUD": "maybe"}, ["XRAY_CLOUD", "'maybe' is not a boolean"]),
+        (["--xray-status=passd=PASS"], {}, ["unknown outcome 'passd'", "passed, failed"]),
+        (["--xray-status=passed"], {}, ["'passed' is not OUTCOME=STATUS"]),
+        (["--xray-url=ftp://x"], {}, ["--xray-url", "http(s) URL"]),
+        (["--xray-url=https://jira.example.com?x=1"], {}, ["query or fragment"]),
+        (["--xray-timeout=0"], {}, ["--xray-timeout", "positive number"]),
+        (
+            ["--xray-url=https://acme.atlassian.net"],
+            {},
+            ["Jira Cloud site", "https://xray.cloud.getxray.app", "XRAY_JIRA_URL"],
+        ),
+        (
+            ["--xray-cloud"],
+            {"XRAY_USER": "u", "XRAY_PASSWORD": "p"},
+            ["Cloud refuses Basic auth", "XRAY_CLIENT_ID"],
+        ),
+        (
+            ["--xray-url=https://jira.example.com"],
+            {"XRAY_CLIENT_ID": "i", "XRAY_CLIENT_SECRET": "s"},
+            ["Cloud credentials", "Server / Data Center"],
+        ),
+        ([], {"XRAY_USER": "u"}, ["XRAY_USER and XRAY_PASSWORD go together"]),
+        (
+            [],
+            {"XRAY_USER": "u", "XRAY_PASSWORD": "p", "XRAY_TOKEN": "t"},
+            ["XRAY_USER/XRAY_PASSWORD and XRAY_TOKEN are all set"],
+        ),
+        (
+            ["--xray-url=https://jira.example.com", "--xray-project=CALC"],
+            {},
+            ["needs XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN", "--xray-dry-run"],
+        ),
+        (
+            ["--xray-url=https://jira.example.com"],
+            {"XRAY_TOKEN": "t"},
+            ["needs a project", "--xray-execution"],
+        ),
+        (["--xray-cloud", "--xray-server"], {}, ["--xray-cloud", "--xray-server"]),
+    ],
+)
+def test_bad_settings_are_usage_errors(
+    marked: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    fragments: list[str],
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    usage_error(marked.runpytest("--xray", *args), *fragments)
+
+
+def test_url_with_credentials_is_refused_without_echoing_them(marked: pytest.Pytester) -> None:
+    text = usage_error(
+        marked.runpytest("--xray", "--xray-url=https://bob:hunter2@jira.example.com"),
+        "carries credentials",
+        "XRAY_USER/XRAY_PASSWORD",
+    )
+    assert "hunter2" not in text
+
+
+def test_ini_value_error_names_the_ini_key(marked: pytest.Pytester) -> None:
+    marked.makeini("[pytest]\nxray_api_version = 7\n")
+    usage_error(marked.runpytest("--xray"), "ini key xray_api_version in tox.ini")
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "cloud"),
+    [
+        (["--xray-url=https://xray.cloud.getxray.app"], {}, True),
+        (["--xray-url=https://eu.xray.cloud.getxray.app/"], {}, True),
+        (["--xray-url=https://jira.example.com/jira"], {}, False),
+        ([], {"XRAY_CLIENT_ID": "i", "XRAY_CLIENT_SECRET": "s"}, True),
+        (["--xray-url=https://xray.internal", "--xray-cloud"], {}, True),
+        (["--xray-url=https://xray.cloud.getxray.app", "--xray-server"], {}, False),
+        ([], {"XRAY_CLOUD": "yes"}, True),
+        ([], {}, False),
+    ],
+)
+def test_product_detection(
+    marked: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    cloud: bool,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    status = run_xray("--xray-dry-run", *args).payload["tests"][0]["status"]
+    assert status == ("PASSED" if cloud else "PASS")
+
+
+def test_cloud_url_defaults_to_global_host(
+    marked: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_xray.plugin import settings_key
+
+    monkeypatch.setenv("XRAY_CLIENT_ID", "id")
+    monkeypatch.setenv("XRAY_CLIENT_SECRET", "very-secret")
+    marked.makeconftest(
+        "import json\nfrom pytest_xray.plugin import settings_key\n"
+        "def pytest_sessionstart(session):\n"
+        "    s = session.config.stash[settings_key]\n"
+        "    print('SETTINGS', json.dumps([s.url, s.cloud, s.api_version]))\n"
+        "    print('REPR', repr(s))\n"
+    )
+    assert settings_key is not None
+    result = marked.runpytest("--xray", "--xray-dry-run", "-s")
+    line = next(x for x in result.outlines if x.startswith("SETTINGS"))
+    assert json.loads(line.split(" ", 1)[1]) == ["https://xray.cloud.getxray.app", True, "v2"]
+    repr_line = next(x for x in result.outlines if x.startswith("REPR"))
+    assert "very-secret" not in repr_line
+    assert "id" in repr_line
+
+
+@pytest.mark.parametrize(
+    ("given", "server", "cloud"),
+    [("1", "1.0", "v1"), ("2.0", "2.0", "v2"), ("v2", "2.0", "v2"), ("latest", "latest", "v2")],
+)
+def test_api_version_spellings(given: str, server: str, cloud: str) -> None:
+    from pytest_xray.settings import _CLOUD_VERSIONS, _SERVER_VERSIONS
+
+    assert _SERVER_VERSIONS[given] == server
+    assert _CLOUD_VERSIONS[given] == cloud
