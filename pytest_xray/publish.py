@@ -43,14 +43,14 @@ class PublishResult:
 
     def lines(self, settings: Settings) -> list[tuple[str, bool]]:
         """``(text, is_error)`` lines of the terminal summary."""
+        unmarked = _count(self.unmarked, "test")
         if not self.tests:
-            note = f" ({self.unmarked} tests have no xray marker)" if self.unmarked else ""
+            note = f" ({unmarked} without an xray marker)" if self.unmarked else ""
             return [(f"no results with an Xray key; nothing to report{note}.", False)]
         counts = ", ".join(f"{n} {status}" for status, n in self.statuses.most_common())
-        left_out = (
-            f"; {self.unmarked} tests without an xray marker left out" if self.unmarked else ""
-        )
-        lines = [(f"{self.results} results for {self.tests} Xray tests: {counts}{left_out}", False)]
+        left_out = f"; {unmarked} without an xray marker left out" if self.unmarked else ""
+        head = f"{_count(self.results, 'result')} for {_count(self.tests, 'Xray test')}"
+        lines = [(f"{head}: {counts}{left_out}", False)]
         if self.report_error:
             lines.append((self.report_error, True))
         if self.uploaded:
@@ -70,6 +70,10 @@ class PublishResult:
             if self.failed:
                 lines.append((f"resend it with: pytest-xray upload {self.report_path}", True))
         return lines
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def publish(

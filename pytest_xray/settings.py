@@ -408,8 +408,14 @@ def _statuses(config: pytest.Config, cloud: bool) -> Mapping[Outcome, str]:
     return MappingProxyType(statuses)
 
 
-def resolve(config: pytest.Config, env: Mapping[str, str] | None = None) -> Settings:
-    """Resolve every setting of ``config`` (and ``env``, default ``os.environ``) once."""
+def resolve(
+    config: pytest.Config, env: Mapping[str, str] | None = None, check_upload: bool = True
+) -> Settings:
+    """Resolve every setting of ``config`` (and ``env``, default ``os.environ``) once.
+
+    ``check_upload`` also requires what creating an execution needs (credentials, a project);
+    the resend command turns it off, since a saved report already carries its project.
+    """
     env = os.environ if env is None else env
     sources = _Sources(config, env)
     enable_env = _bool(sources.get(None, "XRAY_ENABLE", None))
@@ -517,7 +523,7 @@ def resolve(config: pytest.Config, env: Mapping[str, str] | None = None) -> Sett
         ),
         credentials=creds,
     )
-    if settings.upload:
+    if settings.upload and check_upload:
         _check_upload(settings)
     return settings
 

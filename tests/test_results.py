@@ -60,7 +60,7 @@ def test_one_test_one_key_is_a_plain_entry(pytester: pytest.Pytester, run_xray: 
     assert entry["start"] <= entry["finish"]
     run.result.stdout.fnmatch_lines(
         [
-            "*xray: 1 results for 1 Xray tests: 1 PASS; 1 tests without an xray marker left out",
+            "*xray: 1 result for 1 Xray test: 1 PASS; 1 test without an xray marker left out",
             f"*xray: report written to {run.report_path} (no xray_url set)",
         ]
     )
