@@ -1,7 +1,6 @@
 """Arithmetic: each Xray Test is one requirement of the calculator."""
 
 import pytest
-
 from calc import add, divide
 
 

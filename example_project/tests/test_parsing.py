@@ -3,7 +3,6 @@
 import sys
 
 import pytest
-
 from calc import parse
 
 pytestmark = pytest.mark.xray("CALC-10")
