@@ -71,13 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         settings = load_settings(rest)
-        if args.command == "upload":
-            return _upload(args.file, settings)
+        return _upload(args.file, settings)
     except pytest.UsageError as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 2
     except (ReportError, XrayError) as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 1
-    parser.error(f"unknown command {args.command}")
-    return 2  # pragma: no cover - parser.error exits

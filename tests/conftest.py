@@ -13,6 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 
+from pytest_xray.emulator import XrayEmulator
+
 SCHEMA: dict[str, Any] = json.loads(
     resources.files("pytest_xray.emulator").joinpath("xray-schema.json").read_text("utf-8")
 )
@@ -41,11 +43,13 @@ class Run:
 
     @property
     def payload(self) -> dict[str, Any]:
-        return validate(json.loads(self.report_path.read_text("utf-8")))
+        payload: dict[str, Any] = json.loads(self.report_path.read_text("utf-8"))
+        return validate(payload)
 
     def test(self, key: str) -> dict[str, Any]:
         """The ``tests[]`` entry of ``key``."""
-        matches = [t for t in self.payload["tests"] if t.get("testKey") == key]
+        tests: list[dict[str, Any]] = self.payload["tests"]
+        matches = [t for t in tests if t.get("testKey") == key]
         assert len(matches) == 1, f"{key}: {len(matches)} entries in {self.payload['tests']}"
         return matches[0]
 
@@ -58,9 +62,9 @@ RunXray = Callable[..., Run]
 
 
 @pytest.fixture
-def run_xray(pytester: pytest.Pytester) -> Iterator[RunXray]:
-    """Run pytest with ``--xray`` (plus ``args``) in a subprocess; the report path is
-    ``xray-report.json`` unless ``--xray-output`` is given."""
+def run_xray(pytester: pytest.Pytester) -> RunXray:
+    """Run pytest with ``--xray`` plus ``args`` (in-process, or in a subprocess); ``report`` is
+    where the run's report is expected, relative to the test directory."""
 
     def run(*args: str, report: str = "xray-report.json", subprocess: bool = False) -> Run:
         runner = pytester.runpytest_subprocess if subprocess else pytester.runpytest
@@ -68,3 +72,30 @@ def run_xray(pytester: pytest.Pytester) -> Iterator[RunXray]:
         return Run(result, pytester.path / report)
 
     return run
+
+
+# Secrets used against the emulator; tests assert none of them is ever printed or saved.
+USER, PASSWORD = "alice", "s3cret-pass-word"
+PAT = "pat-token-0123456789"
+CLIENT_ID, CLIENT_SECRET = "client-id-42", "cloud-secret-9876"
+SECRETS = (PASSWORD, PAT, CLIENT_SECRET)
+
+
+@pytest.fixture
+def server() -> Iterator[XrayEmulator]:
+    """A live Xray Server / DC emulator on 127.0.0.1 accepting Basic and a PAT."""
+    with XrayEmulator(flavor="server", users={USER: PASSWORD}, tokens={PAT}) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def cloud() -> Iterator[XrayEmulator]:
+    """A live Xray Cloud emulator on 127.0.0.1 accepting one client id/secret."""
+    with XrayEmulator(flavor="cloud", clients={CLIENT_ID: CLIENT_SECRET}) as emulator:
+        yield emulator
+
+
+def assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        for secret in SECRETS:
+            assert secret not in text, "a secret leaked"

@@ -1,0 +1,287 @@
+"""Uploads over real HTTP on 127.0.0.1 to the Xray emulator, through real pytest sessions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pytest_xray.emulator import XrayEmulator
+from tests.conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PASSWORD,
+    PAT,
+    USER,
+    RunXray,
+    assert_no_secret,
+    validate,
+)
+
+SUITE = """
+import pytest
+
+@pytest.mark.xray("CALC-1")
+def test_pass(): pass
+
+@pytest.mark.xray("CALC-2")
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_iterations(n): assert n != 3, "three is out"
+
+@pytest.mark.xray("CALC-3")
+def test_skip(): pytest.skip("not here")
+"""
+CACHED_REPORT = ".pytest_cache/d/xray/last-report.json"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_suite=SUITE)
+    return pytester
+
+
+def use_basic(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+
+
+def use_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+
+
+def use_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XRAY_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("XRAY_CLIENT_SECRET", CLIENT_SECRET)
+
+
+@pytest.mark.parametrize("version", ["1.0", "2.0", "latest"])
+@pytest.mark.parametrize("auth", [use_basic, use_token], ids=["basic", "pat"])
+def test_server_upload(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    version: str,
+    auth: object,
+) -> None:
+    auth(monkeypatch)  # type: ignore[operator]
+    run = run_xray(
+        f"--xray-url={server.url}", "--xray-project=CALC", f"--xray-api-version={version}",
+        report=CACHED_REPORT,
+    )  # fmt: skip
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure, nothing else
+    [execution] = server.executions.values()
+    assert execution.key.startswith("CALC-")
+    assert {key: r["status"] for key, r in execution.runs.items()} == {
+        "CALC-1": "PASS", "CALC-2": "FAIL", "CALC-3": "TODO",
+    }  # fmt: skip
+    iterations = execution.runs["CALC-2"]["iterations"]
+    assert [i["status"] for i in iterations] == ["PASS", "PASS", "FAIL"]
+    assert iterations[2]["parameters"] == [{"name": "n", "value": "3"}]
+    paths = {r.path for r in server.requests}
+    assert paths == {f"/rest/raven/{version}/import/execution"}
+    run.result.stdout.fnmatch_lines(
+        [
+            f"*xray: uploaded to Test Execution {execution.key}: {server.url}/browse/CALC-*",
+            f"*xray: report saved to *{CACHED_REPORT}",
+        ]
+    )
+    assert validate(run.payload) == json.loads(server.requests[-1].body)
+    assert_no_secret(run.output, run.report_path.read_text())
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_cloud_upload(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    cloud: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    version: str,
+) -> None:
+    use_client(monkeypatch)
+    monkeypatch.setenv("XRAY_JIRA_URL", "https://acme.atlassian.net")
+    run = run_xray(
+        f"--xray-url={cloud.url}", "--xray-cloud", "--xray-project=CALC",
+        f"--xray-api-version={version}", report=CACHED_REPORT,
+    )  # fmt: skip
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    [execution] = cloud.executions.values()
+    assert {key: r["status"] for key, r in execution.runs.items()} == {
+        "CALC-1": "PASSED", "CALC-2": "FAILED", "CALC-3": "TODO",
+    }  # fmt: skip
+    assert [r.path for r in cloud.requests] == [
+        f"/api/{version}/authenticate",
+        f"/api/{version}/import/execution",
+    ]
+    assert cloud.requests[1].headers["Authorization"].startswith("Bearer ey")
+    run.result.stdout.fnmatch_lines(
+        [f"*uploaded to Test Execution {execution.key}: https://acme.atlassian.net/browse/*"]
+    )
+    assert_no_secret(run.output, run.report_path.read_text())
+    token = cloud.requests[1].headers["Authorization"].removeprefix("Bearer ")
+    assert token not in run.output
+
+
+def test_server_context_path(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_token(monkeypatch)
+    with XrayEmulator(flavor="server", tokens={PAT}, context_path="/jira") as server:
+        assert server.url.endswith("/jira")
+        run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+        assert len(server.executions) == 1
+        assert server.requests[0].path == "/jira/rest/raven/2.0/import/execution"
+    assert "uploaded to Test Execution" in run.output
+
+
+def test_existing_execution_is_updated(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_token(monkeypatch)
+    run_xray(f"--xray-url={server.url}", "--xray-execution=CALC-77")
+    assert list(server.executions) == ["CALC-77"]
+    assert server.executions["CALC-77"].runs["CALC-1"]["status"] == "PASS"
+
+
+def test_partial_failure_is_listed_and_strict_fails_the_run(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n"
+        "@pytest.mark.xray('CALC-404')\ndef test_b(): pass\n"
+    )
+    use_token(monkeypatch)
+    with XrayEmulator(flavor="server", tokens={PAT}, known_tests={"CALC-1"}) as server:
+        lenient = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+        strict = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-strict")
+    assert lenient.result.ret == pytest.ExitCode.OK
+    assert strict.result.ret == pytest.ExitCode.TESTS_FAILED
+    for run in (lenient, strict):
+        run.result.stdout.fnmatch_lines(
+            ["*xray: uploaded to Test Execution CALC-*", "*xray: not recorded by Xray: CALC-404: *"]
+        )
+        assert "pytest-xray upload" in run.output
+
+
+def test_refused_basic_credentials(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", "wrong-" + PASSWORD)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", report=CACHED_REPORT)
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # unchanged by the upload failure
+    run.result.stdout.fnmatch_lines(
+        [
+            "*xray: upload FAILED: *import/execution refused the credentials (401)*"
+            "check XRAY_USER and XRAY_PASSWORD.",
+            f"*xray: resend it with: pytest-xray upload *{CACHED_REPORT}",
+        ]
+    )
+    assert run.payload["tests"]
+    assert "Traceback" not in run.output
+    assert_no_secret(run.output, run.report_path.read_text())
+    assert "wrong-" + PASSWORD not in run.output
+
+
+def test_refused_cloud_credentials(
+    suite: pytest.Pytester, run_xray: RunXray, cloud: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("XRAY_CLIENT_SECRET", "not-the-" + CLIENT_SECRET)
+    run = run_xray(f"--xray-url={cloud.url}", "--xray-cloud", "--xray-project=CALC")
+    run.result.stdout.fnmatch_lines(
+        ["*upload FAILED: Xray Cloud refused the client credentials at */api/v2/authenticate;*"
+         "check XRAY_CLIENT_ID and XRAY_CLIENT_SECRET*"]
+    )  # fmt: skip
+    assert [r.path for r in cloud.requests] == ["/api/v2/authenticate"]
+    assert "not-the-" + CLIENT_SECRET not in run.output
+
+
+def test_xray_error_is_shown_verbatim_with_status_and_endpoint(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_token(monkeypatch)
+    # Cloud status names sent to Server: the emulator refuses them like a strict Xray would.
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-status=passed=PASSED")
+    [line] = [x for x in run.result.outlines if "upload FAILED" in x]
+    assert f"{server.url}/rest/raven/2.0/import/execution answered 400: " in line
+    assert "PASSED" in line
+    assert not server.executions
+
+
+def test_html_answer_is_explained(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_token(monkeypatch)
+    server.inject(html=True, status=200, times=1)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+    run.result.stdout.fnmatch_lines(
+        [
+            "*upload FAILED: *answered 200 with an HTML page instead of Xray's JSON*"
+            "check that xray_url*"
+        ]
+    )
+
+
+def test_read_timeout(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_token(monkeypatch)
+    server.inject(delay=2.0, times=1)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-timeout=0.3")
+    run.result.stdout.fnmatch_lines(
+        ["*upload FAILED: no answer from * within 0.3 s*raise --xray-timeout*"]
+    )
+
+
+def test_server_down_then_resend(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_token(monkeypatch)
+    with XrayEmulator(flavor="server", tokens={PAT}) as server:
+        url = server.url
+    # Nothing listens on that port any more.
+    run = run_xray(f"--xray-url={url}", "--xray-project=CALC", "--xray-output=saved.json",
+                   report="saved.json")  # fmt: skip
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    run.result.stdout.fnmatch_lines(
+        [
+            f"*upload FAILED: cannot reach {url}/rest/raven/2.0/import/execution*",
+            "*report saved to *saved.json",
+            "*resend it with: pytest-xray upload *saved.json",
+        ]
+    )
+    assert len(run.payload["tests"]) == 3
+
+    with XrayEmulator(flavor="server", tokens={PAT}) as server:
+        resend = subprocess.run(
+            [sys.executable, "-m", "pytest_xray", "upload", str(run.report_path),
+             f"--xray-url={server.url}"],
+            capture_output=True, text=True, cwd=run.report_path.parent, check=False,
+        )  # fmt: skip
+        assert resend.returncode == 0, resend.stderr
+        [execution] = server.executions.values()
+        assert set(execution.runs) == {"CALC-1", "CALC-2", "CALC-3"}
+        link = f"{server.url}/browse/{execution.key}"
+    assert f"to Test Execution {execution.key}: {link}" in resend.stdout
+    assert_no_secret(resend.stdout, resend.stderr)
+
+
+def test_upload_command_errors_are_one_line(pytester: pytest.Pytester) -> None:
+    missing = subprocess.run(
+        [sys.executable, "-m", "pytest_xray", "upload", "nope.json", "--xray-url=http://127.0.0.1:9"],
+        capture_output=True, text=True, cwd=pytester.path, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 1
+    assert missing.stderr.strip().startswith("pytest-xray: error: cannot read nope.json")
+    assert len(missing.stderr.strip().splitlines()) == 1
+    (pytester.path / "bad.json").write_text("{not json")
+    bad = subprocess.run(
+        [sys.executable, "-m", "pytest_xray", "upload", "bad.json", "--xray-api-version=9"],
+        capture_output=True, text=True, cwd=pytester.path, check=False,
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert "unknown API version '9'" in bad.stderr
