@@ -1,0 +1,157 @@
+"""``python -m pytest_xray.emulator``: run the Xray emulator until SIGINT/SIGTERM.
+
+Prints one line, ``Xray <flavor> emulator listening on <url>``, once it accepts requests.
+Credentials can also come from the environment, which keeps them out of ``ps``:
+``XRAY_EMULATOR_USERS`` (``alice:s3cret,bob:pw``), ``XRAY_EMULATOR_TOKENS`` (``pat1,pat2``),
+``XRAY_EMULATOR_CLIENTS`` (``cid:csecret``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from .checks import MissingDependencyError
+from .emulator import XrayEmulator
+
+__all__ = ["build_parser", "main"]
+
+
+def _pair(value: str) -> tuple[str, str]:
+    name, sep, secret = value.partition(":")
+    if not sep or not name or not secret:
+        raise argparse.ArgumentTypeError("expected NAME:SECRET")
+    return name, secret
+
+
+def _keys(value: str) -> list[str]:
+    return [key.strip() for key in value.replace(";", ",").split(",") if key.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line parser."""
+    parser = argparse.ArgumentParser(
+        prog="python -m pytest_xray.emulator",
+        description="Run a local Xray emulator (Server/Data Center or Cloud) for dry runs.",
+    )
+    parser.add_argument("--flavor", choices=("server", "cloud"), default="server")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port (0: pick a free one)")
+    parser.add_argument("--context-path", default="", help="Server only, e.g. /jira")
+    parser.add_argument(
+        "--user",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="NAME:PASSWORD",
+        help="Server Basic credentials (repeatable)",
+    )
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="PAT",
+        help="Server Personal Access Token (repeatable)",
+    )
+    parser.add_argument(
+        "--client",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="ID:SECRET",
+        help="Cloud API client credentials (repeatable)",
+    )
+    parser.add_argument(
+        "--known-tests",
+        type=_keys,
+        default=None,
+        metavar="A-1,A-2",
+        help="only these test keys exist (default: every well-formed key)",
+    )
+    parser.add_argument(
+        "--non-tests",
+        type=_keys,
+        default=[],
+        metavar="A-1,A-2",
+        help="keys of issues that exist but are not Tests",
+    )
+    parser.add_argument(
+        "--custom-status",
+        action="append",
+        default=[],
+        metavar="STATUS",
+        help="an extra Test Run status (repeatable)",
+    )
+    parser.add_argument("--max-body-bytes", type=int, default=None, help="413 above this size")
+    parser.add_argument("--no-auth", action="store_true", help="accept anonymous requests")
+    parser.add_argument("--no-schema", action="store_true", help="skip JSON schema validation")
+    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    return parser
+
+
+def _env_pairs(name: str, parser: argparse.ArgumentParser) -> list[tuple[str, str]]:
+    pairs = []
+    for item in _keys(os.environ.get(name, "")):
+        try:
+            pairs.append(_pair(item))
+        except argparse.ArgumentTypeError:
+            parser.error(f"{name}: expected NAME:SECRET[,NAME:SECRET...]")
+    return pairs
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the emulator; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.context_path and args.flavor == "cloud":
+        parser.error("--context-path is a Server setting; Cloud has none")
+    users = dict(_env_pairs("XRAY_EMULATOR_USERS", parser) + args.user)
+    clients = dict(_env_pairs("XRAY_EMULATOR_CLIENTS", parser) + args.client)
+    tokens = _keys(os.environ.get("XRAY_EMULATOR_TOKENS", "")) + args.token
+    options = {} if args.max_body_bytes is None else {"max_body_bytes": args.max_body_bytes}
+    try:
+        emulator = XrayEmulator(
+            flavor=args.flavor,
+            host=args.host,
+            port=args.port,
+            context_path=args.context_path,
+            users=users,
+            tokens=tokens,
+            clients=clients,
+            known_tests=args.known_tests,
+            require_auth=not args.no_auth,
+            non_tests=args.non_tests,
+            custom_statuses=args.custom_status,
+            validate_schema=not args.no_schema,
+            quiet=not args.verbose,
+            **options,
+        )
+        emulator.start()
+    except (ValueError, MissingDependencyError) as exc:
+        parser.error(str(exc))
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"Xray {args.flavor} emulator listening on {emulator.url}", flush=True)
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

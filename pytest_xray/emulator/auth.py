@@ -1,0 +1,115 @@
+"""Authentication as each flavor does it.
+
+Server: HTTP Basic against ``users`` or a Personal Access Token (``Authorization: Bearer``).
+Cloud: ``/api/{v}/authenticate`` trades ``client_id``/``client_secret`` for a JWT-looking token
+that imports must send as ``Authorization: Bearer``; Basic is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import secrets
+import threading
+import time
+
+from .model import Config, Incoming, XrayApiError
+
+__all__ = ["CLOUD_AUTH_FAILED", "TokenBook", "check_auth", "check_client"]
+
+CLOUD_AUTH_FAILED = "Authentication failed. Invalid client credentials!"
+_SERVER_CHALLENGE = {"WWW-Authenticate": 'Basic realm="protected-area"'}
+TOKEN_TTL_SECONDS = 24 * 3600
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class TokenBook:
+    """The Cloud tokens handed out by ``authenticate``; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: set[str] = set()
+
+    def issue(self) -> str:
+        """A new JWT-shaped token (no secret goes into it)."""
+        now = int(time.time())
+        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+        claims = {"iss": "xray-emulator", "iat": now, "exp": now + TOKEN_TTL_SECONDS}
+        payload = _b64url(json.dumps(claims).encode())
+        token = f"{header}.{payload}.{_b64url(secrets.token_bytes(32))}"
+        with self._lock:
+            self._tokens.add(token)
+        return token
+
+    def valid(self, token: str) -> bool:
+        """Whether ``token`` was issued and not expired."""
+        with self._lock:
+            return token in self._tokens
+
+    def expire_all(self) -> None:
+        """Make every issued token invalid (clients must authenticate again)."""
+        with self._lock:
+            self._tokens.clear()
+
+
+def _same(given: str, expected: str | None) -> bool:
+    return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _server_auth(config: Config, scheme: str, credentials: str) -> None:
+    if scheme == "basic":
+        try:
+            user, _, password = base64.b64decode(credentials, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise XrayApiError(401, "Malformed Basic credentials", _SERVER_CHALLENGE) from exc
+        if _same(password, config.users.get(user)):
+            return
+        raise XrayApiError(401, "Invalid username or password", _SERVER_CHALLENGE)
+    if scheme == "bearer":
+        if any(_same(credentials, token) for token in config.tokens):
+            return
+        raise XrayApiError(401, "Invalid or expired personal access token", _SERVER_CHALLENGE)
+    raise XrayApiError(
+        401, "Authentication required (HTTP Basic or a Personal Access Token)", _SERVER_CHALLENGE
+    )
+
+
+def _cloud_auth(config: Config, tokens: TokenBook, scheme: str, credentials: str) -> None:
+    if scheme == "basic":
+        raise XrayApiError(
+            401,
+            "Basic authentication is not supported by Xray Cloud: send "
+            "'Authorization: Bearer <token>' with a token from /api/v2/authenticate",
+        )
+    if scheme == "bearer":
+        if tokens.valid(credentials) or any(_same(credentials, t) for t in config.tokens):
+            return
+        raise XrayApiError(401, "Invalid or expired token: authenticate again")
+    raise XrayApiError(401, "Authentication required: 'Authorization: Bearer <token>'")
+
+
+def check_auth(config: Config, tokens: TokenBook, request: Incoming) -> None:
+    """Raise a 401 XrayApiError unless ``request`` carries credentials this flavor accepts."""
+    if not config.require_auth:
+        return
+    scheme, _, credentials = (request.header("Authorization") or "").strip().partition(" ")
+    scheme, credentials = scheme.lower(), credentials.strip()
+    if config.flavor == "server":
+        _server_auth(config, scheme, credentials)
+    else:
+        _cloud_auth(config, tokens, scheme, credentials)
+
+
+def check_client(config: Config, client_id: object, client_secret: object) -> None:
+    """Raise Cloud's 401 unless the client credentials are known (any, without auth)."""
+    if not config.require_auth:
+        return
+    known = config.clients.get(client_id) if isinstance(client_id, str) else None
+    if isinstance(client_secret, str) and _same(client_secret, known):
+        return
+    raise XrayApiError(401, CLOUD_AUTH_FAILED)
