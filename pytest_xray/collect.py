@@ -121,7 +121,7 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return report.longreprtext
 
 
-@dataclass
+@dataclass(eq=False)  # registered as a plugin: must stay hashable (by identity)
 class ResultCollector:
     """Builds the run's :class:`Execution` from the reports that reach this process."""
 

@@ -80,7 +80,7 @@ class XrayReporter:
         if result is None:
             return
         lines = result.lines(self.settings)
-        quiet = self.config.get_verbosity() < -1
+        quiet = self.config.getoption("verbose") < -1  # -qq; get_verbosity() is pytest 8+
         if quiet and not any(is_error for _, is_error in lines):
             return
         terminalreporter.write_sep("-", "xray")
