@@ -183,6 +183,16 @@ class EmulatorApp:
             )
         return self._server_route(local)
 
+    def _import_handlers(self) -> dict[str, Handler]:
+        """The import paths, the same under Server's and Cloud's version prefixes."""
+        importer = self.importer
+        return {
+            "import/execution": importer.json_import,
+            "import/execution/multipart": importer.multipart_import,
+            "import/execution/junit": importer.junit_import,
+            "import/execution/junit/multipart": importer.junit_multipart_import,
+        }
+
     def _server_route(self, path: str) -> Route:
         attachments = _ATTACHMENTS_PATH.match(path)
         if attachments is not None:
@@ -192,13 +202,7 @@ class EmulatorApp:
         if match is None or match.group("version") not in SERVER_VERSIONS:
             raise XrayApiError(404, f"Not found: {path} (Xray Server paths: /rest/raven/2.0/...)")
         version, rest = match.group("version"), match.group("rest")
-        importer = self.importer
-        handlers: dict[str, Handler] = {
-            "import/execution": importer.json_import,
-            "import/execution/multipart": importer.multipart_import,
-            "import/execution/junit": importer.junit_import,
-            "import/execution/junit/multipart": importer.junit_multipart_import,
-        }
+        handlers = self._import_handlers()
         if rest in handlers:
             return Route("import", handlers[rest], version)
         if rest == "api/test":
@@ -214,13 +218,7 @@ class EmulatorApp:
         if match is None or match.group("version") not in CLOUD_VERSIONS:
             raise XrayApiError(404, f"Not found: {path} (Xray Cloud paths: /api/v2/...)")
         version, rest = match.group("version"), match.group("rest")
-        importer = self.importer
-        handlers: dict[str, Handler] = {
-            "import/execution": importer.json_import,
-            "import/execution/multipart": importer.multipart_import,
-            "import/execution/junit": importer.junit_import,
-            "import/execution/junit/multipart": importer.junit_multipart_import,
-        }
+        handlers = self._import_handlers()
         if rest in handlers:
             return Route("import", handlers[rest], version)
         if rest == "authenticate":
