@@ -39,7 +39,7 @@ def _upload(path: Path, settings: Settings) -> int:
     if not settings.upload:
         raise XrayError("no Xray URL configured: pass --xray-url URL or set XRAY_URL.")
     with XrayClient(settings) as client:
-        result = client.import_execution(payload)
+        result = client.import_results(payload)
         link = client.browse_url(result.key)
     print(f"uploaded {path} to Test Execution {result.key}" + (f": {link}" if link else ""))
     for key, message in result.failed:

@@ -14,6 +14,7 @@ import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from pytest_xray import __version__
+from pytest_xray.payload import execution_issue
 from pytest_xray.settings import Settings
 
 __all__ = ["AuthError", "ImportResult", "XrayClient", "XrayError", "scrub"]
@@ -210,6 +211,33 @@ class XrayClient:
             headers={"Content-Type": "application/json"},
         )
         return self.parse_import(data)
+
+    def import_execution_multipart(
+        self, payload: dict[str, Any], issue: dict[str, Any]
+    ) -> ImportResult:
+        """``POST import/execution/multipart``: creates a Test Execution with the Jira fields of
+        ``issue`` (part ``info``) and imports the Xray JSON ``payload`` into it (part ``result``
+        on Server / DC, ``results`` on Cloud)."""
+        result_part = "results" if self.settings.cloud else "result"
+        files = {
+            result_part: (
+                "results.json",
+                json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+                "application/json",
+            ),
+            "info": ("info.json", json.dumps(issue, ensure_ascii=False).encode("utf-8"),
+                     "application/json"),
+        }  # fmt: skip
+        data = self.request("POST", "import/execution/multipart", files=files)
+        return self.parse_import(data)
+
+    def import_results(self, payload: dict[str, Any]) -> ImportResult:
+        """Import ``payload`` the way the settings ask: through the multipart endpoint when a new
+        Test Execution gets Jira fields (``xray_execution_fields``), else as plain Xray JSON."""
+        issue = execution_issue(payload, self.settings)
+        if issue is not None:
+            return self.import_execution_multipart(payload, issue)
+        return self.import_execution(payload)
 
     def parse_import(self, data: Any) -> ImportResult:
         """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import."""

@@ -3,8 +3,9 @@
 Two plugin objects, like pytest's junitxml and pytest-xdist split the work:
 
 * :class:`ItemAnnotator` runs where tests are collected and run (the only process, or each xdist
-  worker). It validates markers at collection and puts the test's Xray data on its setup report,
-  so the data travels with the report (xdist serializes report attributes).
+  worker). It validates markers at collection and puts the test's Xray data on its setup report
+  and the test's evidence on its teardown report, so the data travels with the reports (xdist
+  serializes report attributes).
 * :class:`ResultCollector` runs where reports arrive (the only process, or the xdist controller).
   It folds the setup, call and teardown reports of each test into one :class:`TestResult`.
   Per report it does a dictionary lookup and a few assignments; everything else waits for the end.
@@ -19,8 +20,24 @@ from typing import Any
 
 import pytest
 
-from pytest_xray.markers import MarkerError, item_parameters, parse_item
-from pytest_xray.model import Execution, Outcome, TestResult, truncate
+from pytest_xray.evidence import (
+    EVIDENCE_ATTRIBUTE,
+    LEFT_OUT_ATTRIBUTE,
+    EvidenceRecorder,
+    evidence_of,
+    format_size,
+    output_evidence,
+    recorder_key,
+)
+from pytest_xray.markers import (
+    MarkerError,
+    item_definition,
+    item_parameters,
+    item_summary,
+    parse_item,
+)
+from pytest_xray.model import Evidence, Execution, Outcome, TestResult, truncate
+from pytest_xray.settings import Settings
 
 __all__ = ["META_ATTRIBUTE", "ItemAnnotator", "ResultCollector"]
 
@@ -31,7 +48,36 @@ meta_key = pytest.StashKey[dict[str, Any]]()
 
 
 class ItemAnnotator:
-    """Validates ``xray`` markers at collection and annotates setup reports."""
+    """Validates ``xray`` markers at collection and annotates setup and teardown reports."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        # Xray Server imports Test Run custom fields only through REST API 2.0.
+        self._custom_fields_refused = not settings.cloud and settings.api_version == "1.0"
+
+    def _meta(self, item: pytest.Item) -> dict[str, Any] | None:
+        """The Xray data of ``item`` (plain data), or ``None`` when it is not reported."""
+        mark = parse_item(item)
+        if mark is None:
+            if not self.settings.create_tests:
+                return None
+            definition = item_definition(item)
+            return {
+                "keys": [],
+                "definition": definition,
+                "summary": item_summary(item, definition),
+                "parameters": item_parameters(item),
+            }
+        if mark.custom_fields and self._custom_fields_refused:
+            raise MarkerError(
+                f"{item.nodeid}: @pytest.mark.xray custom_fields= needs Xray Server REST API 2.0 "
+                "(1.0 does not import Test Run custom fields); use --xray-api-version 2.0 or "
+                "latest, or remove custom_fields."
+            )
+        meta = {**mark.to_dict(), "parameters": item_parameters(item)}
+        if mark.requirements:  # requirements are linked through testInfo, which needs a summary
+            meta["summary"] = item_summary(item, item_definition(item))
+        return meta
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -45,12 +91,12 @@ class ItemAnnotator:
             if not isinstance(node, pytest.Item):
                 continue
             try:
-                mark = parse_item(node)
+                meta = self._meta(node)
             except MarkerError as error:
                 errors.append(str(error))
                 continue
-            if mark is not None:
-                node.stash[meta_key] = {**mark.to_dict(), "parameters": item_parameters(node)}
+            if meta is not None:
+                node.stash[meta_key] = meta
         if errors:
             # A real collection error: pytest shows it under "ERROR collecting" and stops.
             report.outcome = "failed"
@@ -67,7 +113,23 @@ class ItemAnnotator:
             meta = item.stash.get(meta_key, None)
             if meta is not None:
                 setattr(report, META_ATTRIBUTE, meta)
+        elif call.when == "teardown":
+            recorder = item.stash.get(recorder_key, None)
+            if recorder is not None:
+                del item.stash[recorder_key]  # a rerun starts with a fresh recorder
+                if recorder.files:
+                    setattr(report, EVIDENCE_ATTRIBUTE, recorder.files)
+                if recorder.left_out:
+                    setattr(report, LEFT_OUT_ATTRIBUTE, recorder.left_out)
         return report
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        # Before any fixture runs, so that fixtures can attach evidence in their setup.
+        if meta_key in item.stash:
+            item.stash[recorder_key] = EvidenceRecorder(
+                item.nodeid, self.settings.evidence_max_file
+            )
 
 
 @dataclass
@@ -80,13 +142,17 @@ class _Pending:
     message: str = ""
     attempts: int = 1
     rerun: bool = False
+    evidence: list[Evidence] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
 
     def restart(self) -> None:
-        """A rerun started: only the last attempt's outcome counts."""
+        """A rerun started: only the last attempt's outcome and evidence count."""
         self.attempts += 1
         self.rerun = False
         self.outcome = Outcome.PASSED
         self.message = ""
+        self.evidence = []
+        self.left_out = []
 
     def apply(self, report: pytest.TestReport) -> None:
         when, outcome = report.when, report.outcome
@@ -125,10 +191,13 @@ def _skip_reason(report: pytest.TestReport) -> str:
 class ResultCollector:
     """Builds the run's :class:`Execution` from the reports that reach this process."""
 
+    settings: Settings = field(default_factory=Settings)
     start: float = field(default_factory=time.time)
     results: list[TestResult] = field(default_factory=list)
     unmarked: int = 0
+    warnings: list[str] = field(default_factory=list)
     _pending: dict[tuple[str, Any], _Pending] = field(default_factory=dict)
+    _evidence_bytes: int = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Under xdist, phases of different tests interleave: key by test and worker.
@@ -148,11 +217,44 @@ class ResultCollector:
         if str(report.outcome) == "rerun":  # pytest-rerunfailures: this attempt does not count
             pending.rerun = True
             return
+        if report.when == "teardown":
+            pending.evidence = evidence_of(getattr(report, EVIDENCE_ATTRIBUTE, None))
+            pending.left_out = list(getattr(report, LEFT_OUT_ATTRIBUTE, None) or ())
         pending.apply(report)
         if report.when not in ("setup", "call") and not pending.rerun:
             # teardown, or the "???" report pytest-xdist makes for a test whose worker crashed
             del self._pending[key]
             self._finish(report, pending)
+
+    def _wants_output(self, outcome: Outcome) -> bool:
+        when = self.settings.attach_output
+        return when == "always" or (
+            when == "on-failure" and outcome in (Outcome.FAILED, Outcome.ERROR)
+        )
+
+    def _evidence(self, report: pytest.TestReport, pending: _Pending, runs: int) -> list[Evidence]:
+        """The test's evidence that fits the per-upload limit, counted once per Test Run it
+        lands on; what does not fit is named in :attr:`warnings`."""
+        self.warnings.extend(f"evidence left out: {line}" for line in pending.left_out)
+        evidence = list(pending.evidence)
+        if self._wants_output(pending.outcome):
+            output = output_evidence(report.sections, self.settings.evidence_max_file)
+            if output is not None:
+                evidence.append(output)
+        kept = []
+        limit = self.settings.evidence_max_total
+        for item in evidence:
+            size = item.size * runs
+            if self._evidence_bytes + size > limit:
+                self.warnings.append(
+                    f"evidence left out: {report.nodeid}: {item.filename} "
+                    f"({format_size(item.size)}) does not fit the per-upload limit of "
+                    f"{format_size(limit)} (xray_evidence_max_total)"
+                )
+                continue
+            self._evidence_bytes += size
+            kept.append(item)
+        return kept
 
     def _finish(self, report: pytest.TestReport, pending: _Pending) -> None:
         meta = pending.meta
@@ -168,9 +270,15 @@ class ResultCollector:
                 defects=tuple(meta.get("defects", ())),
                 requirements=tuple(meta.get("requirements", ())),
                 attempts=pending.attempts,
+                evidence=self._evidence(report, pending, max(len(meta["keys"]), 1)),
+                custom_fields=tuple((name, value) for name, value in meta.get("custom_fields", ())),
+                definition=meta.get("definition"),
+                summary=meta.get("summary", ""),
             )
         )
 
     def execution(self) -> Execution:
         """The run so far; tests still pending (an interrupted run) are left out."""
-        return Execution(start=self.start, finish=time.time(), results=self.results)
+        return Execution(
+            start=self.start, finish=time.time(), results=self.results, warnings=self.warnings
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -10,17 +11,27 @@ import pytest
 
 from pytest_xray.model import XrayMark
 
-__all__ = ["MARKER_DOC", "MarkerError", "item_parameters", "parse_item"]
+__all__ = [
+    "MARKER_DOC",
+    "MarkerError",
+    "item_definition",
+    "item_parameters",
+    "item_summary",
+    "parse_item",
+]
 
 MARKER_DOC = (
-    "xray(*keys, defects=(), requirements=()): report this test's result to the Xray Test(s) "
-    "KEYS (Jira issue keys such as 'CALC-12'); defects and requirements are issue keys to link. "
+    "xray(*keys, defects=(), requirements=(), custom_fields={}): report this test's result to "
+    "the Xray Test(s) KEYS (Jira issue keys such as 'CALC-12'); defects and requirements are "
+    "issue keys to link; custom_fields maps Test Run custom field ids to values. "
     "Works on functions, classes and modules; markers at several levels add up."
 )
-KEYWORDS = ("defects", "requirements")
+KEYWORDS = ("defects", "requirements", "custom_fields")
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
 _FORM = "a Jira issue key such as 'CALC-12' (project key in capitals, '-', a number)"
 PARAMETER_VALUE_LIMIT = 1000
+SUMMARY_LIMIT = 255
+"""Jira refuses summaries longer than this."""
 
 
 class MarkerError(Exception):
@@ -46,15 +57,49 @@ def _keys_of(nodeid: str, name: str, value: object) -> Iterable[str]:
     return [_check_key(nodeid, f"{name}=", v) for v in value]
 
 
+_SCALAR = (str, int, float, bool)
+
+
+def _custom_fields(nodeid: str, value: object) -> dict[str, Any]:
+    """``custom_fields={"id": value}``: string ids, plain JSON values (a scalar or a list of
+    scalars), so that they travel on a report and land in Xray JSON unchanged."""
+    form = "a dict of Test Run custom field id to value, such as {'Browser': 'firefox'}"
+    if not isinstance(value, dict):
+        raise MarkerError(
+            f"{nodeid}: @pytest.mark.xray custom_fields= must be {form}, got {value!r}."
+        )
+    fields: dict[str, Any] = {}
+    for name, field_value in value.items():
+        if not isinstance(name, str) or not name.strip():
+            raise MarkerError(
+                f"{nodeid}: @pytest.mark.xray custom_fields= has the id {name!r}; "
+                "ids are non-empty strings."
+            )
+        if isinstance(field_value, (list, tuple)) and all(
+            isinstance(v, _SCALAR) for v in field_value
+        ):
+            fields[name] = list(field_value)
+        elif isinstance(field_value, _SCALAR):
+            fields[name] = field_value
+        else:
+            raise MarkerError(
+                f"{nodeid}: @pytest.mark.xray custom_fields= has {field_value!r} for {name!r}; "
+                "values are strings, numbers, booleans or lists of them."
+            )
+    return fields
+
+
 def parse_item(item: pytest.Item) -> XrayMark | None:
     """Merge and validate the ``xray`` markers of ``item``; ``None`` when it has none.
 
     Raises :class:`MarkerError` for a marker without keys, a key that is not a Jira issue key,
-    a non-string key or an unknown keyword.
+    a non-string key, an unknown keyword or malformed custom fields. Custom fields of inner
+    markers (the function's) win over outer ones (class, module) with the same id.
     """
     keys: list[str] = []
     defects: list[str] = []
     requirements: list[str] = []
+    custom_fields: dict[str, Any] = {}
     found = False
     # Outermost first (module, class, function), so keys read in the order they were declared.
     for mark in reversed(list(item.iter_markers("xray"))):
@@ -75,12 +120,14 @@ def parse_item(item: pytest.Item) -> XrayMark | None:
         requirements.extend(
             _keys_of(item.nodeid, "requirements", mark.kwargs.get("requirements", ()))
         )
+        custom_fields.update(_custom_fields(item.nodeid, mark.kwargs.get("custom_fields", {})))
     if not found:
         return None
     return XrayMark(
         keys=tuple(dict.fromkeys(keys)),
         defects=tuple(dict.fromkeys(defects)),
         requirements=tuple(dict.fromkeys(requirements)),
+        custom_fields=tuple(custom_fields.items()),
     )
 
 
@@ -105,3 +152,24 @@ def item_parameters(item: pytest.Item) -> list[list[str]]:
             text = text[: PARAMETER_VALUE_LIMIT - 1] + "…"
         pairs.append([name, text])
     return pairs
+
+
+def item_definition(item: pytest.Item) -> str:
+    """The test's node id without parameters (``tests/test_a.py::TestX::test_y``): the same for
+    every parametrized instance and across runs, so that Xray finds the same Generic Test."""
+    nodeid, name = item.nodeid, item.name
+    original = getattr(item, "originalname", name)
+    if original != name and nodeid.endswith(name):
+        return nodeid[: len(nodeid) - len(name)] + original
+    return nodeid
+
+
+def item_summary(item: pytest.Item, definition: str) -> str:
+    """The first line of the test's docstring, else its name (with its class, if any)."""
+    obj = getattr(item, "obj", None)
+    doc = inspect.getdoc(obj) if callable(obj) else None
+    lines = [line.strip() for line in (doc or "").splitlines() if line.strip()]
+    summary = lines[0] if lines else definition.split("::", 1)[-1].replace("::", ".")
+    if len(summary) > SUMMARY_LIMIT:
+        summary = summary[: SUMMARY_LIMIT - 1] + "…"
+    return summary

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["TEXT_LIMIT", "Evidence", "Execution", "Outcome", "TestResult", "XrayMark", "truncate"]
 
@@ -41,24 +42,34 @@ class XrayMark:
     keys: tuple[str, ...]
     defects: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()
+    custom_fields: tuple[tuple[str, Any], ...] = ()
+    """Test Run custom fields, ``(id, value)`` with plain JSON values."""
 
-    def to_dict(self) -> dict[str, list[str]]:
+    def to_dict(self) -> dict[str, Any]:
         """Plain data, small enough to travel on a test report (also between xdist workers)."""
-        data = {"keys": list(self.keys)}
+        data: dict[str, Any] = {"keys": list(self.keys)}
         if self.defects:
             data["defects"] = list(self.defects)
         if self.requirements:
             data["requirements"] = list(self.requirements)
+        if self.custom_fields:
+            data["custom_fields"] = [[name, value] for name, value in self.custom_fields]
         return data
 
 
 @dataclass(frozen=True)
 class Evidence:
-    """A file attached to a Test Run."""
+    """A file attached to a Test Run; ``data`` is its content in base64, as Xray takes it
+    (encoded once, where the test ran)."""
 
     filename: str
-    data: bytes
+    data: str
     content_type: str
+
+    @property
+    def size(self) -> int:
+        """Bytes of the decoded content."""
+        return len(self.data) * 3 // 4 - self.data[-2:].count("=")
 
 
 @dataclass
@@ -80,6 +91,12 @@ class TestResult:
     status: str | None = None
     """An Xray status chosen by a hook; ``None`` means the status mapping decides."""
     evidence: list[Evidence] = field(default_factory=list)
+    custom_fields: tuple[tuple[str, Any], ...] = ()
+    definition: str | None = None
+    """The test's node id without parameters: how Xray finds a Test created for an unmarked
+    test (``--xray-create-tests``); ``None`` for tests reported by key."""
+    summary: str = ""
+    """First docstring line or the test's name: the summary of a Test sent with ``testInfo``."""
 
 
 @dataclass
@@ -89,6 +106,8 @@ class Execution:
     start: float
     finish: float
     results: list[TestResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Lines for the user about what was left out (evidence over a size limit ...)."""
 
     def by_key(self) -> dict[str, list[TestResult]]:
         """Results grouped by Xray key, keys in order of first appearance."""
@@ -96,4 +115,17 @@ class Execution:
         for result in self.results:
             for key in result.keys:
                 groups.setdefault(key, []).append(result)
+        return groups
+
+    def by_test(self) -> dict[tuple[str, str], list[TestResult]]:
+        """Results grouped by the Xray Test they report to, in order of first appearance:
+        ``("key", KEY)`` for marked tests, ``("definition", DEFINITION)`` for Tests that Xray
+        finds or creates from ``testInfo`` (unmarked tests with ``--xray-create-tests``)."""
+        groups: dict[tuple[str, str], list[TestResult]] = {}
+        for result in self.results:
+            if result.keys:
+                for key in result.keys:
+                    groups.setdefault(("key", key), []).append(result)
+            elif result.definition is not None:
+                groups.setdefault(("definition", result.definition), []).append(result)
         return groups

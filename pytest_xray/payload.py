@@ -2,21 +2,29 @@
 
 The shape follows Xray's import format (``/import/execution``): one ``tests[]`` entry per Xray
 Test; several pytest tests for one key become ``iterations`` of that entry.
+
+Server / Data Center and Cloud differ in two names here: the test type in ``testInfo`` is
+``testType`` on Server and ``type`` on Cloud; Test Run evidence is sent as ``evidences`` to
+Server (the name every Server version knows; current Data Center keeps it as an alias of
+``evidence``) and as ``evidence`` to Cloud.
 """
 
 from __future__ import annotations
 
 import platform
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pytest_xray.model import Execution, Outcome, TestResult
+from pytest_xray.model import Evidence, Execution, Outcome, TestResult
 
 if TYPE_CHECKING:
     from pytest_xray.settings import Settings
 
-__all__ = ["build_payload", "format_time", "status_of", "worst_status"]
+__all__ = ["build_payload", "execution_issue", "format_time", "status_of", "worst_status"]
+
+GENERIC = "Generic"
 
 Payload = dict[str, Any]
 
@@ -55,19 +63,125 @@ def _message(result: TestResult) -> str:
     return text
 
 
-def _single(key: str, result: TestResult, statuses: Mapping[Outcome, str]) -> Payload:
-    entry: Payload = {
-        "testKey": key,
-        "start": format_time(result.start),
-        "finish": format_time(result.finish),
-        "status": status_of(result, statuses),
+_UNSAFE_LABEL = re.compile(r"[^\w.\-]+", re.ASCII)
+_LABEL_LIMIT = 80
+
+
+def _iteration_label(result: TestResult) -> str:
+    """The test's name with its parameters (``test_login[alice-chrome]``), safe in a file name."""
+    name = result.nodeid.rsplit("::", 1)[-1]
+    return _UNSAFE_LABEL.sub("_", name).strip("._")[:_LABEL_LIMIT] or "test"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if name not in taken:
+        taken.add(name)
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem:
+        stem, suffix = name, ""
+    number = 2
+    while True:
+        candidate = f"{stem}-{number}" + (f".{suffix}" if suffix else "")
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+        number += 1
+
+
+def _evidence(results: Sequence[TestResult], iterated: bool) -> list[Payload]:
+    """The evidence of a Test Run; with iterations each file name starts with its iteration's
+    test name, so that a file can be traced to the iteration it came from."""
+    taken: set[str] = set()
+    items = []
+    for result in results:
+        prefix = f"{_iteration_label(result)}__" if iterated else ""
+        for evidence in result.evidence:
+            items.append(_evidence_item(evidence, _unique(prefix + evidence.filename, taken)))
+    return items
+
+
+def _evidence_item(evidence: Evidence, filename: str) -> Payload:
+    return {"data": evidence.data, "filename": filename, "contentType": evidence.content_type}
+
+
+def _custom_fields(results: Sequence[TestResult]) -> list[Payload]:
+    """Test Run custom fields of every result; for one field id the first result's value wins."""
+    fields: dict[str, Any] = {}
+    for result in results:
+        for name, value in result.custom_fields:
+            fields.setdefault(name, value)
+    return [{"id": name, "value": value} for name, value in fields.items()]
+
+
+def _project_of(key: str) -> str:
+    return key.rsplit("-", 1)[0]
+
+
+def _test_info(
+    identity: tuple[str, str], results: Sequence[TestResult], settings: Settings
+) -> Payload | None:
+    """The ``testInfo`` of a Test: always for a Test found by its definition; for a Test found
+    by key only when it has requirements to link (Xray then also updates its summary and type
+    from this, so nothing else is sent)."""
+    kind, value = identity
+    requirements = list(dict.fromkeys(r for result in results for r in result.requirements))
+    if kind == "key" and not requirements:
+        return None
+    summary = next((r.summary for r in results if r.summary), "")
+    info: Payload = {
+        "projectKey": _project_of(value) if kind == "key" else settings.project or "",
+        "summary": summary or results[0].nodeid.rsplit("::", 1)[-1].split("[", 1)[0],
+        "testType" if not settings.cloud else "type": GENERIC,
     }
+    if kind == "definition":
+        info["definition"] = value
+        if settings.test_labels:
+            info["labels"] = list(settings.test_labels)
+    if requirements:
+        info["requirementKeys"] = requirements
+    return info
+
+
+def _identify(
+    identity: tuple[str, str], results: Sequence[TestResult], settings: Settings
+) -> Payload:
+    entry: Payload = {}
+    if identity[0] == "key":
+        entry["testKey"] = identity[1]
+    info = _test_info(identity, results, settings)
+    if info is not None:
+        entry["testInfo"] = info
+    return entry
+
+
+def _extras(entry: Payload, results: Sequence[TestResult], settings: Settings) -> Payload:
+    """Defects, evidence and custom fields of a Test Run, when it has any."""
+    defects = list(dict.fromkeys(d for r in results for d in r.defects))
+    if defects:
+        entry["defects"] = defects
+    evidence = _evidence(results, iterated=len(results) > 1)
+    if evidence:
+        entry["evidence" if settings.cloud else "evidences"] = evidence
+    custom_fields = _custom_fields(results)
+    if custom_fields:
+        entry["customFields"] = custom_fields
+    return entry
+
+
+def _single(identity: tuple[str, str], result: TestResult, settings: Settings) -> Payload:
+    entry = _identify(identity, [result], settings)
+    entry.update(
+        {
+            "start": format_time(result.start),
+            "finish": format_time(result.finish),
+            "status": status_of(result, settings.statuses),
+        }
+    )
     comment = _message(result)
     if comment:
         entry["comment"] = comment
-    if result.defects:
-        entry["defects"] = list(result.defects)
-    return entry
+    return _extras(entry, [result], settings)
 
 
 def _iteration(result: TestResult, statuses: Mapping[Outcome, str]) -> Payload:
@@ -81,33 +195,34 @@ def _iteration(result: TestResult, statuses: Mapping[Outcome, str]) -> Payload:
     return iteration
 
 
-def _iterated(key: str, results: Sequence[TestResult], statuses: Mapping[Outcome, str]) -> Payload:
-    iterations = [_iteration(r, statuses) for r in results]
+def _iterated(
+    identity: tuple[str, str], results: Sequence[TestResult], settings: Settings
+) -> Payload:
+    iterations = [_iteration(r, settings.statuses) for r in results]
     counts: dict[str, int] = {}
     for iteration in iterations:
         counts[iteration["status"]] = counts.get(iteration["status"], 0) + 1
-    entry: Payload = {
-        "testKey": key,
-        "start": format_time(min(r.start for r in results)),
-        "finish": format_time(max(r.finish for r in results)),
-        "status": worst_status([i["status"] for i in iterations]),
-        "comment": f"{len(iterations)} iterations: "
-        + ", ".join(f"{n} {status}" for status, n in counts.items()),
-        "iterations": iterations,
-    }
-    defects = list(dict.fromkeys(d for r in results for d in r.defects))
-    if defects:
-        entry["defects"] = defects
-    return entry
+    entry = _identify(identity, results, settings)
+    entry.update(
+        {
+            "start": format_time(min(r.start for r in results)),
+            "finish": format_time(max(r.finish for r in results)),
+            "status": worst_status([i["status"] for i in iterations]),
+            "comment": f"{len(iterations)} iterations: "
+            + ", ".join(f"{n} {status}" for status, n in counts.items()),
+            "iterations": iterations,
+        }
+    )
+    return _extras(entry, results, settings)
 
 
-def build_tests(execution: Execution, statuses: Mapping[Outcome, str]) -> list[Payload]:
-    """One ``tests[]`` entry per Xray key: plain for one pytest test, iterations for several."""
+def build_tests(execution: Execution, settings: Settings) -> list[Payload]:
+    """One ``tests[]`` entry per Xray Test: plain for one pytest test, iterations for several."""
     return [
-        _single(key, results[0], statuses)
+        _single(identity, results[0], settings)
         if len(results) == 1
-        else _iterated(key, results, statuses)
-        for key, results in execution.by_key().items()
+        else _iterated(identity, results, settings)
+        for identity, results in execution.by_test().items()
     ]
 
 
@@ -140,5 +255,46 @@ def build_payload(execution: Execution, settings: Settings, host: str | None = N
     if settings.execution:
         payload["testExecutionKey"] = settings.execution
     payload["info"] = build_info(execution, settings, host)
-    payload["tests"] = build_tests(execution, settings.statuses)
+    payload["tests"] = build_tests(execution, settings)
     return payload
+
+
+def execution_issue(payload: Payload, settings: Settings) -> Payload | None:
+    """The ``info`` part of a multipart import: the Jira fields of the new Test Execution, built
+    from the payload's ``info`` and ``xray_execution_fields`` (which win over the plugin's).
+
+    ``None`` when the plain JSON import applies: no execution fields are configured, or the
+    results go to an existing Test Execution. Server / DC takes Jira's create-issue JSON, with the
+    Test Plan and Test Environments in the custom fields named by ``xray_test_plan_field`` and
+    ``xray_environments_field``; Cloud takes ``fields`` plus ``xrayFields``.
+    """
+    if settings.execution_fields is None or payload.get("testExecutionKey"):
+        return None
+    info: Payload = payload.get("info", {})
+    fields: Payload = {
+        "project": {"key": info.get("project", settings.project)},
+        "summary": info.get("summary", ""),
+        "issuetype": {"name": "Test Execution"},
+    }
+    if info.get("description"):
+        fields["description"] = info["description"]
+    if info.get("version"):
+        fields["fixVersions"] = [{"name": info["version"]}]
+    plan, environments = info.get("testPlanKey"), info.get("testEnvironments")
+    if settings.cloud:
+        issue: Payload = {"fields": fields}
+        xray_fields: Payload = {}
+        if plan:
+            xray_fields["testPlanKey"] = plan
+        if environments:
+            xray_fields["environments"] = list(environments)
+        fields.update(settings.execution_fields)
+        if xray_fields:
+            issue["xrayFields"] = xray_fields
+        return issue
+    if plan and settings.test_plan_field:
+        fields[settings.test_plan_field] = [plan]
+    if environments and settings.environments_field:
+        fields[settings.environments_field] = list(environments)
+    fields.update(settings.execution_fields)
+    return {"fields": fields}

@@ -1,6 +1,7 @@
 """The pytest entry point (``pytest11``): options, the marker, and wiring of the plugin objects.
 
-Without ``--xray`` only the options and the marker are registered: no hook does any work.
+Without ``--xray`` only the options, the marker and the ``xray_evidence`` fixture (then a no-op)
+are registered: no hook does any work.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from pathlib import Path
 import pytest
 
 from pytest_xray.collect import ItemAnnotator, ResultCollector
+from pytest_xray.evidence import xray_evidence
 from pytest_xray.markers import MARKER_DOC
 from pytest_xray.publish import PublishResult, publish
 from pytest_xray.settings import DEFAULT_REPORT, Settings, add_options, resolve
+
+__all__ = ["XrayReporter", "result_key", "settings_key", "xray_evidence"]
 
 settings_key = pytest.StashKey[Settings]()
 result_key = pytest.StashKey[PublishResult]()
@@ -29,9 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[settings_key] = settings
     if not settings.enabled:
         return
-    config.pluginmanager.register(ItemAnnotator(), "xray-annotator")
+    config.pluginmanager.register(ItemAnnotator(settings), "xray-annotator")
     if not hasattr(config, "workerinput"):  # the xdist controller, or a run without xdist
-        collector = ResultCollector()
+        collector = ResultCollector(settings)
         config.pluginmanager.register(collector, "xray-collector")
         config.pluginmanager.register(XrayReporter(config, settings, collector), "xray-reporter")
 

@@ -35,6 +35,8 @@ class PublishResult:
     browse_url: str | None = None
     error: str | None = None
     seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    """What was left out of the report (evidence over a size limit ...), one line each."""
 
     @property
     def failed(self) -> bool:
@@ -51,6 +53,15 @@ class PublishResult:
         left_out = f"; {unmarked} without an xray marker left out" if self.unmarked else ""
         head = f"{_count(self.results, 'result')} for {_count(self.tests, 'Xray test')}"
         lines = [(f"{head}: {counts}{left_out}", False)]
+        lines.extend((warning, False) for warning in self.warnings)
+        if settings.execution_fields is not None and settings.execution:
+            lines.append(
+                (
+                    f"xray_execution_fields not applied: results were added to the existing "
+                    f"Test Execution {settings.execution}",
+                    False,
+                )
+            )
         if self.report_error:
             lines.append((self.report_error, True))
         if self.uploaded:
@@ -94,6 +105,7 @@ def publish(
         return outcome
     if edit_payload is not None:
         edit_payload(payload)
+    outcome.warnings = list(execution.warnings)
     outcome.results = len(execution.results)
     outcome.tests = len(payload["tests"])
     outcome.statuses = Counter(test["status"] for test in payload["tests"])
@@ -105,7 +117,7 @@ def publish(
     if settings.upload:
         try:
             with XrayClient(settings) as client:
-                outcome.uploaded = client.import_execution(payload)
+                outcome.uploaded = client.import_results(payload)
                 outcome.browse_url = client.browse_url(outcome.uploaded.key)
         except XrayError as error:
             outcome.error = str(error)

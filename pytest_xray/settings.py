@@ -7,18 +7,21 @@ configure time, before any test runs, naming where the value came from and how t
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
 from pytest_xray.markers import ISSUE_KEY
 from pytest_xray.model import Outcome
+from pytest_xray.template import TemplateError, render_summary
 
 __all__ = [
     "CLOUD_HOST",
@@ -33,6 +36,11 @@ CLOUD_HOST = "https://xray.cloud.getxray.app"
 DEFAULT_REPORT = "xray-report.json"
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 300.0
+MIB = 1 << 20
+DEFAULT_EVIDENCE_MAX_FILE = 10 * MIB
+DEFAULT_EVIDENCE_MAX_TOTAL = 50 * MIB
+"""50 MiB of files are about 67 MiB in base64: well under the ~100 MiB Xray takes per request."""
+ATTACH_OUTPUT = ("never", "on-failure", "always")
 
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
 
@@ -116,6 +124,23 @@ class Settings:
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
     credentials: Credentials = Credentials()
+    evidence_max_file: int = DEFAULT_EVIDENCE_MAX_FILE
+    """Largest file attached as evidence, in bytes."""
+    evidence_max_total: int = DEFAULT_EVIDENCE_MAX_TOTAL
+    """Most bytes of evidence in one upload (before base64)."""
+    attach_output: str = "on-failure"
+    """When a test's captured output is attached: ``never``, ``on-failure``, ``always``."""
+    create_tests: bool = False
+    """Report unmarked tests through ``testInfo``, so that Xray finds or creates their Tests."""
+    test_labels: tuple[str, ...] = ()
+    """Labels of Tests reported through ``testInfo`` for unmarked tests."""
+    execution_fields: Mapping[str, Any] | None = None
+    """Jira fields of a new Test Execution; when set, it is created through the multipart
+    endpoint."""
+    test_plan_field: str | None = None
+    """Server / DC: the id of the Test Execution's Test Plan custom field (multipart only)."""
+    environments_field: str | None = None
+    """Server / DC: the id of the Test Execution's Test Environments custom field."""
 
     @property
     def upload(self) -> bool:
@@ -225,6 +250,32 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help=f"Read timeout of an upload (default {DEFAULT_READ_TIMEOUT:g}).",
     )
+    add(
+        "--xray-attach-output",
+        metavar="WHEN",
+        default=None,
+        help="Attach captured stdout/stderr/log of a test as evidence: never, on-failure "
+        "(default), always.",
+    )
+    add(
+        "--xray-evidence-max-file",
+        metavar="SIZE",
+        default=None,
+        help="Largest evidence file, e.g. 10M (default 10 MiB).",
+    )
+    add(
+        "--xray-evidence-max-total",
+        metavar="SIZE",
+        default=None,
+        help="Most evidence in one upload, e.g. 50M (default 50 MiB).",
+    )
+    add(
+        "--xray-create-tests",
+        action="store_true",
+        default=None,
+        help="Report tests without an xray marker too: Xray finds or creates a Generic Test "
+        "for each (by its node id).",
+    )
 
     ini = parser.addini
     ini("xray_url", "Jira base URL (Server/DC) or Xray Cloud host.")
@@ -243,6 +294,14 @@ def add_options(parser: pytest.Parser) -> None:
     ini("xray_jira_url", "Jira site for browse links (Cloud).")
     ini("xray_strict", "true: a failed or partial upload fails the run.")
     ini("xray_timeout", "Read timeout of an upload in seconds.")
+    ini("xray_attach_output", "Attach captured output as evidence: never, on-failure, always.")
+    ini("xray_evidence_max_file", "Largest evidence file (e.g. 10M).")
+    ini("xray_evidence_max_total", "Most evidence in one upload (e.g. 50M).")
+    ini("xray_create_tests", "true: report unmarked tests, creating their Xray Tests.")
+    ini("xray_test_labels", "Labels of Tests created for unmarked tests.", type="linelist")
+    ini("xray_execution_fields", "JSON object of Jira fields of a new Test Execution.")
+    ini("xray_test_plan_field", "Server: custom field id of the Test Execution's Test Plan.")
+    ini("xray_environments_field", "Server: custom field id of its Test Environments.")
 
 
 @dataclass(frozen=True)
@@ -282,10 +341,13 @@ class _Sources:
         value = self.get(option, env, ini)
         return value.text if value else None
 
-    def lines(self, option: str, env: str | None, ini: str, sep: str) -> tuple[list[str], str]:
-        cli: list[str] | None = self._config.getoption(option.lstrip("-").replace("-", "_"))
-        if cli:
-            return [v.strip() for v in cli if v.strip()], option
+    def lines(
+        self, option: str | None, env: str | None, ini: str, sep: str
+    ) -> tuple[list[str], str]:
+        if option is not None:
+            cli: list[str] | None = self._config.getoption(option.lstrip("-").replace("-", "_"))
+            if cli:
+                return [v.strip() for v in cli if v.strip()], option
         if env is not None and self._env.get(env, "").strip():
             return [v.strip() for v in self._env[env].split(sep) if v.strip()], env
         values: list[str] = self._config.getini(ini)
@@ -345,6 +407,67 @@ def _timeout(value: _Value | None, default: float) -> float:
     if seconds <= 0:
         raise _fail(value.where, f"{value.text!r} is not a positive number of seconds.")
     return seconds
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def _size(value: _Value | None, default: int) -> int:
+    """A size in bytes: ``1048576``, ``500K``, ``10M``, ``10MB``, ``10MiB``, ``1G``
+    (units are powers of 1024)."""
+    if value is None:
+        return default
+    match = _SIZE.fullmatch(value.text)
+    size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]) if match else 0
+    if size <= 0:
+        raise _fail(
+            value.where, f"{value.text!r} is not a positive size; use bytes or K, M, G (e.g. 10M)."
+        )
+    return size
+
+
+def _choice(value: _Value | None, choices: tuple[str, ...], default: str) -> str:
+    if value is None:
+        return default
+    if value.text.lower() not in choices:
+        raise _fail(value.where, f"{value.text!r} is not one of {', '.join(choices)}.")
+    return value.text.lower()
+
+
+_FIELD_ID = re.compile(r"customfield_\d+")
+
+
+def _field_id(value: _Value | None) -> str | None:
+    if value is None:
+        return None
+    if not _FIELD_ID.fullmatch(value.text):
+        raise _fail(
+            value.where,
+            f"{value.text!r} is not a Jira custom field id such as customfield_10012 "
+            "(Jira lists them at /rest/api/2/field).",
+        )
+    return value.text
+
+
+def _execution_fields(value: _Value | None) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    try:
+        fields = json.loads(value.text)
+    except json.JSONDecodeError as error:
+        raise _fail(
+            value.where,
+            f"not valid JSON ({error.msg} at character {error.pos}); give a JSON object of "
+            'Jira fields such as {"labels": ["nightly"], "components": [{"name": "API"}]}.',
+        ) from None
+    if not isinstance(fields, dict):
+        raise _fail(
+            value.where,
+            f'expected a JSON object of Jira fields such as {{"labels": ["nightly"]}}, '
+            f"got {type(fields).__name__}.",
+        )
+    return MappingProxyType(fields)
 
 
 def is_cloud_host(url: str) -> bool:
@@ -495,6 +618,24 @@ def resolve(
     environments, _ = sources.lines(
         "--xray-environment", "XRAY_ENVIRONMENTS", "xray_environments", ","
     )
+    labels, _ = sources.lines(None, "XRAY_TEST_LABELS", "xray_test_labels", ",")
+    create_cli: bool | None = config.getoption("xray_create_tests")
+    create_tests = bool(create_cli) or bool(
+        _bool(sources.get(None, "XRAY_CREATE_TESTS", "xray_create_tests"))
+    )
+    if create_tests and project is None:
+        raise _fail(
+            "--xray-create-tests",
+            "Tests for unmarked tests are created in a project: set --xray-project / "
+            "XRAY_PROJECT / xray_project.",
+        )
+    summary_value = sources.get("--xray-summary", "XRAY_SUMMARY", "xray_summary")
+    summary = None
+    if summary_value is not None:
+        try:
+            summary = render_summary(summary_value.text, env, Path(config.invocation_params.dir))
+        except TemplateError as error:
+            raise _fail(summary_value.where, str(error)) from None
     output_text = sources.text("--xray-output", "XRAY_OUTPUT", "xray_output")
     dry_run = bool(config.getoption("xray_dry_run"))
     strict_cli: bool | None = config.getoption("xray_strict")
@@ -511,7 +652,7 @@ def resolve(
         environments=tuple(dict.fromkeys(environments)),
         fix_version=sources.text("--xray-fix-version", "XRAY_FIX_VERSION", "xray_fix_version"),
         revision=sources.text("--xray-revision", "XRAY_REVISION", "xray_revision"),
-        summary=sources.text("--xray-summary", "XRAY_SUMMARY", "xray_summary"),
+        summary=summary,
         description=sources.text("--xray-description", "XRAY_DESCRIPTION", "xray_description"),
         output=_output_path(config, output_text),
         dry_run=dry_run,
@@ -522,7 +663,36 @@ def resolve(
             sources.get("--xray-timeout", "XRAY_TIMEOUT", "xray_timeout"), DEFAULT_READ_TIMEOUT
         ),
         credentials=creds,
+        evidence_max_file=_size(
+            sources.get(
+                "--xray-evidence-max-file", "XRAY_EVIDENCE_MAX_FILE", "xray_evidence_max_file"
+            ),
+            DEFAULT_EVIDENCE_MAX_FILE,
+        ),
+        evidence_max_total=_size(
+            sources.get(
+                "--xray-evidence-max-total", "XRAY_EVIDENCE_MAX_TOTAL", "xray_evidence_max_total"
+            ),
+            DEFAULT_EVIDENCE_MAX_TOTAL,
+        ),
+        attach_output=_choice(
+            sources.get("--xray-attach-output", "XRAY_ATTACH_OUTPUT", "xray_attach_output"),
+            ATTACH_OUTPUT,
+            "on-failure",
+        ),
+        create_tests=create_tests,
+        test_labels=tuple(dict.fromkeys(labels)),
+        execution_fields=_execution_fields(
+            sources.get(None, "XRAY_EXECUTION_FIELDS", "xray_execution_fields")
+        ),
+        test_plan_field=_field_id(
+            sources.get(None, "XRAY_TEST_PLAN_FIELD", "xray_test_plan_field")
+        ),
+        environments_field=_field_id(
+            sources.get(None, "XRAY_ENVIRONMENTS_FIELD", "xray_environments_field")
+        ),
     )
+    _check_execution_fields(settings)
     if settings.upload and check_upload:
         _check_upload(settings)
     return settings
@@ -533,6 +703,30 @@ def _output_path(config: pytest.Config, text: str | None) -> Path | None:
         return None
     path = Path(os.path.expanduser(text))
     return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+
+
+def _check_execution_fields(settings: Settings) -> None:
+    """On Server / DC, the Test Plan and Test Environments of an execution created through the
+    multipart endpoint are custom fields whose ids differ per Jira: they must be known."""
+    if settings.execution_fields is None or settings.cloud or settings.execution:
+        return
+    for present, field_id, name, setting in (
+        (settings.test_plan, settings.test_plan_field, "Test Plan", "xray_test_plan_field"),
+        (
+            settings.environments,
+            settings.environments_field,
+            "Test Environments",
+            "xray_environments_field",
+        ),
+    ):
+        if present and field_id is None:
+            env = setting.upper()
+            raise _fail(
+                "xray_execution_fields",
+                f"on Xray Server / DC a new Test Execution takes its {name} as a custom field "
+                f"whose id depends on your Jira: set {setting} (or {env}) to it, e.g. "
+                "customfield_10012 (see /rest/api/2/field).",
+            )
 
 
 def _check_upload(settings: Settings) -> None:

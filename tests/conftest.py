@@ -6,7 +6,6 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +13,24 @@ import jsonschema
 import pytest
 
 from pytest_xray.emulator import XrayEmulator
-
-SCHEMA: dict[str, Any] = json.loads(
-    resources.files("pytest_xray.emulator").joinpath("xray-schema.json").read_text("utf-8")
-)
+from pytest_xray.emulator.checks import flavor_schema
+from pytest_xray.emulator.model import Flavor
 
 
-def validate(payload: dict[str, Any]) -> dict[str, Any]:
-    """Assert ``payload`` is valid Xray JSON (Xray's published schema) and return it."""
-    jsonschema.validate(payload, SCHEMA, format_checker=jsonschema.FormatChecker())
+def _flavor_of(payload: dict[str, Any]) -> Flavor:
+    """Server when a ``testInfo`` names its type ``testType`` (Server's name), else Cloud, whose
+    schema is Xray's published one."""
+    tests = payload.get("tests") or []
+    server = any("testType" in (test.get("testInfo") or {}) for test in tests)
+    return "server" if server else "cloud"
+
+
+def validate(payload: dict[str, Any], flavor: Flavor | None = None) -> dict[str, Any]:
+    """Assert ``payload`` is valid Xray JSON for ``flavor`` (Xray's published schema, with the
+    Server differences the emulator knows; inferred from the payload when not given) and
+    return it."""
+    schema = flavor_schema(flavor or _flavor_of(payload))
+    jsonschema.validate(payload, schema, format_checker=jsonschema.FormatChecker())
     return payload
 
 

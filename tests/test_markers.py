@@ -80,10 +80,15 @@ def test_documented_signature_matches_the_parser(
     signature = MARKER_DOC.split(":", 1)[0]
     for keyword in KEYWORDS:
         assert f"{keyword}=" in signature
-    arguments = ", ".join(f"{k}=['CALC-9']" for k in KEYWORDS)
+    values = {"defects": "['CALC-9']", "requirements": "['CALC-8']", "custom_fields": "{'f': 1}"}
+    assert set(values) == set(KEYWORDS)
+    arguments = ", ".join(f"{k}={v}" for k, v in values.items())
     pytester.makepyfile(
         f"import pytest\n@pytest.mark.xray('CALC-1', {arguments})\ndef test_a(): pass\n"
     )
     run = run_xray()
     run.result.assert_outcomes(passed=1)
-    assert run.test("CALC-1")["defects"] == ["CALC-9"]
+    entry = run.test("CALC-1")
+    assert entry["defects"] == ["CALC-9"]
+    assert entry["testInfo"]["requirementKeys"] == ["CALC-8"]
+    assert entry["customFields"] == [{"id": "f", "value": 1}]

@@ -29,7 +29,9 @@ def test_without_xray_nothing_is_written(pytester: pytest.Pytester) -> None:
 
 def test_marker_is_documented(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
-    result.stdout.fnmatch_lines(["@pytest.mark.xray([*]keys, defects=(), requirements=()):*"])
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.xray([*]keys, defects=(), requirements=(), custom_fields={}):*"]
+    )
 
 
 def test_disabled_with_no_xray(pytester: pytest.Pytester) -> None:

@@ -1,0 +1,203 @@
+"""Evidence: files attached to a test's Test Run, and the ``xray_evidence`` fixture.
+
+A test (or a function-scoped fixture of it, in setup or teardown) calls ``xray_evidence(...)``.
+The file is read and base64-encoded once, where the test runs; the per-file size limit is
+checked before reading. The collected files travel on the test's teardown report as plain data
+(attribute :data:`EVIDENCE_ATTRIBUTE`), so they reach the xdist controller like any report.
+Without ``--xray`` the fixture exists and does nothing, like junitxml's ``record_property``.
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_xray.model import Evidence
+
+__all__ = [
+    "EVIDENCE_ATTRIBUTE",
+    "LEFT_OUT_ATTRIBUTE",
+    "EvidenceRecorder",
+    "content_type_of",
+    "evidence_of",
+    "format_size",
+    "output_evidence",
+    "recorder_key",
+    "safe_filename",
+    "xray_evidence",
+]
+
+EVIDENCE_ATTRIBUTE = "xray_evidence"
+"""Teardown report attribute: ``[{"filename", "contentType", "data" (base64)}, ...]``."""
+LEFT_OUT_ATTRIBUTE = "xray_evidence_left_out"
+"""Teardown report attribute: one line per file that was not attached, and why."""
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+OUTPUT_FILENAME = "output.txt"
+_FILENAME_LIMIT = 150
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_filename(name: str) -> str:
+    """``name`` without directories and characters that file systems or Jira refuse."""
+    name = _UNSAFE.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
+    if not name:
+        return "evidence"
+    if len(name) > _FILENAME_LIMIT:
+        stem, dot, suffix = name.rpartition(".")
+        keep = _FILENAME_LIMIT - len(suffix) - 1
+        name = f"{stem[:keep]}.{suffix}" if dot and keep > 0 else name[:_FILENAME_LIMIT]
+    return name
+
+
+def content_type_of(filename: str) -> str:
+    """The MIME type of ``filename`` from its extension (``application/octet-stream`` when
+    unknown)."""
+    return mimetypes.guess_type(filename, strict=False)[0] or DEFAULT_CONTENT_TYPE
+
+
+def format_size(size: int) -> str:
+    """``1.5 MiB``, ``300 KiB``, ``12 bytes``."""
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+class EvidenceRecorder:
+    """The value of the ``xray_evidence`` fixture: call it to attach a file to the Test Run.
+
+    ``xray_evidence("shots/login.png")`` attaches a file (relative to the current directory);
+    ``xray_evidence(b"...", filename="response.json")`` attaches bytes. The content type comes
+    from the file name unless ``content_type`` is given. A file over the per-file size limit,
+    or one that cannot be read, is left out with a line in the ``xray`` summary; it never fails
+    the test. Wrong argument types raise :class:`TypeError`, with or without ``--xray``.
+    """
+
+    def __init__(self, nodeid: str, max_file: int | None) -> None:
+        self.nodeid = nodeid
+        self.max_file = max_file
+        """Per-file limit in bytes; ``None``: the plugin is off, nothing is kept."""
+        self.files: list[dict[str, str]] = []
+        self.left_out: list[str] = []
+
+    @property
+    def enabled(self) -> bool:
+        """True when attached files are kept (``--xray`` and a reported test)."""
+        return self.max_file is not None
+
+    def __call__(
+        self,
+        source: str | os.PathLike[str] | bytes | bytearray | memoryview,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        if filename is not None and not isinstance(filename, str):
+            raise TypeError(f"xray_evidence: filename must be a str, not {type(filename).__name__}")
+        if content_type is not None and not isinstance(content_type, str):
+            raise TypeError(
+                f"xray_evidence: content_type must be a str, not {type(content_type).__name__}"
+            )
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            if not filename:
+                raise TypeError("xray_evidence: attaching bytes needs filename=, e.g. 'log.txt'")
+            if self.max_file is not None:
+                self._add_bytes(bytes(source), filename, content_type)
+        elif isinstance(source, (str, os.PathLike)):
+            if self.max_file is not None:
+                self._add_file(Path(source), filename, content_type)
+        else:
+            raise TypeError(
+                "xray_evidence: give a file path or bytes (with filename=), "
+                f"not {type(source).__name__}"
+            )
+
+    def _leave_out(self, name: str, why: str) -> None:
+        self.left_out.append(f"{self.nodeid}: {name} {why}")
+
+    def _too_big(self, name: str, size: int) -> bool:
+        assert self.max_file is not None
+        if size <= self.max_file:
+            return False
+        self._leave_out(
+            name,
+            f"({format_size(size)}) is over the per-file limit of {format_size(self.max_file)} "
+            "(xray_evidence_max_file)",
+        )
+        return True
+
+    def _add_file(self, path: Path, filename: str | None, content_type: str | None) -> None:
+        name = safe_filename(filename or path.name)
+        try:
+            # The limit is checked before reading: a 2 GB video must not be loaded to be refused.
+            if self._too_big(name, os.stat(path).st_size):
+                return
+            data = path.read_bytes()
+        except OSError as error:
+            self._leave_out(name, f"could not be read: {error.strerror or error} ({path})")
+            return
+        self._add_bytes(data, name, content_type)
+
+    def _add_bytes(self, data: bytes, filename: str, content_type: str | None) -> None:
+        name = safe_filename(filename)
+        if self._too_big(name, len(data)):
+            return
+        self.files.append(
+            {
+                "filename": name,
+                "contentType": content_type or content_type_of(name),
+                "data": base64.b64encode(data).decode("ascii"),
+            }
+        )
+
+
+recorder_key = pytest.StashKey[EvidenceRecorder]()
+"""Where the collecting plugin puts the recorder of a test that is reported to Xray."""
+
+
+@pytest.fixture
+def xray_evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
+    """Attach files to this test's Xray Test Run: ``xray_evidence("shot.png")`` or
+    ``xray_evidence(b"...", filename="response.json", content_type=None)``. Usable in the test
+    and in its function-scoped fixtures (setup and teardown). Does nothing without ``--xray``
+    or for a test that is not reported."""
+    node: pytest.Item = request.node
+    recorder = node.stash.get(recorder_key, None)
+    return recorder if recorder is not None else EvidenceRecorder(node.nodeid, None)
+
+
+def evidence_of(files: Any) -> list[Evidence]:
+    """The :class:`Evidence` of a report attribute (malformed entries are skipped)."""
+    evidence = []
+    for item in files if isinstance(files, list) else ():
+        if isinstance(item, dict) and all(
+            isinstance(item.get(k), str) for k in ("filename", "contentType", "data")
+        ):
+            evidence.append(Evidence(item["filename"], item["data"], item["contentType"]))
+    return evidence
+
+
+def output_evidence(sections: list[tuple[str, str]], max_file: int) -> Evidence | None:
+    """One text file with a test's captured stdout, stderr and log records (pytest's
+    ``Captured ...`` report sections), or ``None`` when nothing was captured. Output over the
+    per-file limit keeps its end, where the failure is, after a line saying what was cut."""
+    parts = [
+        f"===== {title} =====\n{content.rstrip()}\n"
+        for title, content in sections
+        if title.startswith("Captured ") and content.strip()
+    ]
+    if not parts:
+        return None
+    data = "\n".join(parts).encode("utf-8")
+    if len(data) > max_file:
+        note = f"[... {format_size(len(data) - max_file)} of output cut ...]\n".encode()
+        tail = data[len(data) - max(max_file - len(note), 0) :]
+        while tail and 0x80 <= tail[0] < 0xC0:  # not in the middle of a UTF-8 character
+            tail = tail[1:]
+        data = note + tail
+    return Evidence(OUTPUT_FILENAME, base64.b64encode(data).decode("ascii"), "text/plain")

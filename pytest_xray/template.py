@@ -1,0 +1,94 @@
+"""Placeholders in the Test Execution summary: ``{date}``, ``{time}``, ``{host}``, ``{branch}``,
+``{python}``, ``{pytest}``. Resolved once, when the settings are resolved (the start of the run).
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from string import Formatter
+
+import pytest
+
+__all__ = ["BRANCH_VARIABLES", "PLACEHOLDERS", "TemplateError", "current_branch", "render_summary"]
+
+PLACEHOLDERS = ("date", "time", "host", "branch", "python", "pytest")
+BRANCH_VARIABLES = (
+    "GITHUB_HEAD_REF",  # GitHub Actions, pull requests (the source branch)
+    "GITHUB_REF_NAME",  # GitHub Actions
+    "CI_COMMIT_REF_NAME",  # GitLab CI
+    "BRANCH_NAME",  # Jenkins multibranch pipelines
+    "GIT_BRANCH",  # Jenkins git plugin ("origin/main")
+    "BITBUCKET_BRANCH",  # Bitbucket Pipelines
+    "BUILD_SOURCEBRANCHNAME",  # Azure Pipelines
+    "CIRCLE_BRANCH",  # CircleCI
+    "TRAVIS_BRANCH",  # Travis CI
+    "BUILDKITE_BRANCH",  # Buildkite
+    "DRONE_BRANCH",  # Drone
+)
+"""CI variables naming the branch, in the order they are tried; then ``git``."""
+_GIT_TIMEOUT = 5.0
+
+
+class TemplateError(ValueError):
+    """A summary with an unknown or malformed placeholder."""
+
+
+def current_branch(env: Mapping[str, str], cwd: Path) -> str:
+    """The branch being tested: from the CI's variables, else ``git``, else ``unknown``."""
+    for name in BRANCH_VARIABLES:
+        value = env.get(name, "").strip()
+        if value:
+            return value.removeprefix("origin/")
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "--abbrev-ref", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=_GIT_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    branch = done.stdout.strip()
+    return branch if done.returncode == 0 and branch else "unknown"
+
+
+def render_summary(
+    template: str, env: Mapping[str, str], cwd: Path, now: datetime | None = None
+) -> str:
+    """``template`` with its placeholders filled in (``{{``/``}}`` for literal braces).
+
+    Raises :class:`TemplateError` for an unknown placeholder or unbalanced braces. The branch
+    is looked up only when the template uses it.
+    """
+    try:
+        names = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
+    except ValueError as error:
+        raise TemplateError(f"{template!r}: {error}; write {{{{ and }}}} for braces.") from None
+    known = ", ".join(f"{{{name}}}" for name in PLACEHOLDERS)
+    for name in names:
+        if name not in PLACEHOLDERS:
+            raise TemplateError(
+                f"unknown placeholder {{{name}}} in {template!r}; known: {known} "
+                "(write {{ and }} for braces)."
+            )
+    if not names:
+        return template.replace("{{", "{").replace("}}", "}")
+    moment = now or datetime.now().astimezone()
+    values: dict[str, Callable[[], str]] = {
+        "date": lambda: moment.strftime("%Y-%m-%d"),
+        "time": lambda: moment.strftime("%H:%M"),
+        "host": platform.node,
+        "branch": lambda: current_branch(env, cwd),
+        "python": platform.python_version,
+        "pytest": lambda: pytest.__version__,
+    }
+    try:
+        return template.format_map({name: values[name]() for name in set(names)})
+    except (ValueError, TypeError) as error:
+        raise TemplateError(f"{template!r}: {error}; known placeholders: {known}.") from None
