@@ -55,17 +55,25 @@ def safe_filename(name: str) -> str:
     return name
 
 
+_EXTRA_TYPES = {".log": "text/plain", ".har": "application/json", ".ndjson": "text/plain"}
+"""Types of common test artifacts that the ``mimetypes`` tables do not know."""
+
+
 def content_type_of(filename: str) -> str:
     """The MIME type of ``filename`` from its extension (``application/octet-stream`` when
     unknown)."""
-    return mimetypes.guess_type(filename, strict=False)[0] or DEFAULT_CONTENT_TYPE
+    suffix = os.path.splitext(filename)[1].lower()
+    guessed = mimetypes.guess_type(filename, strict=False)[0]
+    return guessed or _EXTRA_TYPES.get(suffix, DEFAULT_CONTENT_TYPE)
 
 
 def format_size(size: int) -> str:
-    """``1.5 MiB``, ``300 KiB``, ``12 bytes``."""
+    """``10 MiB``, ``1.5 MiB``, ``300 KiB``, ``1025 bytes``: exact below 1 MiB."""
     for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= factor:
-            return f"{size / factor:.1f}".removesuffix(".0") + f" {unit}"
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+        if size >= factor and factor >= 1 << 20:
+            return f"{size / factor:.1f} {unit}"
     return f"{size} bytes"
 
 

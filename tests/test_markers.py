@@ -21,6 +21,10 @@ from tests.conftest import RunXray
         ("xray('CALC-1', defects='CALC-2')", "defects= must be a list of issue keys"),
         ("xray('CALC-1', defects=['bug'])", "defects= has 'bug'"),
         ("xray('CALC-1', requirements=[3])", "requirements= has 3 (int)"),
+        ("xray('CALC-1', custom_fields=['a'])", "custom_fields= must be a dict of Test Run"),
+        ("xray('CALC-1', custom_fields={1: 'a'})", "custom_fields= has the id 1; ids are"),
+        ("xray('CALC-1', custom_fields={'a': {'b': 1}})", "custom_fields= has {'b': 1} for 'a'"),
+        ("xray('CALC-1', custom_fields={'a': [object]})", "values are strings, numbers"),
     ],
 )
 def test_bad_marker_is_a_collection_error(

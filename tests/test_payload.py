@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import replace
+from types import MappingProxyType
 
 import pytest
 
-from pytest_xray.model import TEXT_LIMIT, Execution, Outcome, TestResult, truncate
-from pytest_xray.payload import build_payload, format_time, worst_status
+from pytest_xray.model import TEXT_LIMIT, Evidence, Execution, Outcome, TestResult, truncate
+from pytest_xray.payload import build_payload, execution_issue, format_time, worst_status
 from pytest_xray.settings import CLOUD_STATUSES, Settings
 from tests.conftest import validate
 
@@ -109,3 +111,77 @@ def test_truncate_keeps_the_end() -> None:
     assert cut.endswith("END")
     assert cut.startswith("[... 3 characters cut ...]\n")
     assert truncate("short") == "short"
+
+
+def evidence(name: str, data: bytes = b"x") -> Evidence:
+    return Evidence(name, base64.b64encode(data).decode(), "text/plain")
+
+
+def test_evidence_name_and_size() -> None:
+    for size in range(5):
+        assert evidence("a", b"z" * size).size == size
+
+
+def test_iterated_evidence_is_prefixed_and_unique() -> None:
+    execution = Execution(
+        T0, T0,
+        [result("t.py::C::test_a[x-1]", "K-1", evidence=[evidence("f.txt"), evidence("f.txt")]),
+         result("t.py::test_b", "K-1", evidence=[evidence("f.txt")])],
+    )  # fmt: skip
+    entry = validate(build_payload(execution, Settings(cloud=True)))["tests"][0]
+    assert "evidences" not in entry
+    assert [e["filename"] for e in entry["evidence"]] == [
+        "test_a_x-1__f.txt",
+        "test_a_x-1__f-2.txt",
+        "test_b__f.txt",
+    ]
+
+
+def test_custom_fields_first_result_wins_and_test_info_only_with_requirements() -> None:
+    execution = Execution(
+        T0, T0,
+        [result("t.py::a", "K-1", custom_fields=(("f", 1),)),
+         result("t.py::b", "K-1", custom_fields=(("f", 2), ("g", [1])), requirements=("R-1",),
+                summary="B does it"),
+         result("t.py::c", "K-2")],
+    )  # fmt: skip
+    first, second = validate(build_payload(execution, Settings()))["tests"]
+    assert first["customFields"] == [{"id": "f", "value": 1}, {"id": "g", "value": [1]}]
+    assert first["testInfo"] == {
+        "projectKey": "K", "summary": "B does it", "testType": "Generic", "requirementKeys": ["R-1"]
+    }  # fmt: skip
+    assert "testInfo" not in second
+    assert "customFields" not in second
+
+
+def test_created_test_entry() -> None:
+    execution = Execution(
+        T0, T0, [result("t.py::test_a[1]", definition="t.py::test_a", summary="")]
+    )
+    settings = Settings(cloud=True, project="P", test_labels=("l",), statuses=CLOUD_STATUSES)
+    [entry] = validate(build_payload(execution, settings), "cloud")["tests"]
+    assert "testKey" not in entry
+    assert entry["testInfo"] == {
+        "projectKey": "P", "summary": "test_a", "type": "Generic", "definition": "t.py::test_a",
+        "labels": ["l"],
+    }  # fmt: skip
+
+
+def test_execution_issue_only_for_a_new_execution_with_fields() -> None:
+    payload = {"info": {"project": "P", "summary": "S"}, "tests": []}
+    assert execution_issue(payload, Settings()) is None
+    with_fields = Settings(execution_fields=MappingProxyType({"labels": ["a"]}))
+    assert execution_issue({**payload, "testExecutionKey": "P-1"}, with_fields) is None
+    assert execution_issue(payload, with_fields) == {
+        "fields": {
+            "project": {"key": "P"}, "summary": "S", "issuetype": {"name": "Test Execution"},
+            "labels": ["a"],
+        }
+    }  # fmt: skip
+    cloud = replace(with_fields, cloud=True)
+    assert execution_issue(payload, cloud) == {
+        "fields": {
+            "project": {"key": "P"}, "summary": "S", "issuetype": {"name": "Test Execution"},
+            "labels": ["a"],
+        }
+    }  # fmt: skip

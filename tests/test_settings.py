@@ -108,6 +108,18 @@ def test_pyproject_ini_options(marked: pytest.Pytester, run_xray: RunXray) -> No
             ["needs a project", "--xray-execution"],
         ),
         (["--xray-cloud", "--xray-server"], {}, ["--xray-cloud", "--xray-server"]),
+        (
+            ["--xray-attach-output=sometimes"],
+            {},
+            ["--xray-attach-output", "'sometimes' is not one of never, on-failure, always"],
+        ),
+        ([], {"XRAY_ATTACH_OUTPUT": "yes"}, ["XRAY_ATTACH_OUTPUT", "'yes'"]),
+        (["--xray-evidence-max-file=0"], {}, ["--xray-evidence-max-file", "positive size"]),
+        (["--xray-evidence-max-file=ten"], {}, ["'ten' is not a positive size", "10M"]),
+        ([], {"XRAY_EVIDENCE_MAX_TOTAL": "-5M"}, ["XRAY_EVIDENCE_MAX_TOTAL", "positive size"]),
+        ([], {"XRAY_CREATE_TESTS": "maybe"}, ["XRAY_CREATE_TESTS", "not a boolean"]),
+        (["--xray-summary=Run {nope}"], {}, ["unknown placeholder {nope}", "{branch}"]),
+        ([], {"XRAY_SUMMARY": "Run {"}, ["XRAY_SUMMARY", "braces"]),
     ],
 )
 def test_bad_settings_are_usage_errors(
@@ -195,3 +207,44 @@ def test_api_version_spellings(given: str, server: str, cloud: str) -> None:
 
     assert _SERVER_VERSIONS[given] == server
     assert _CLOUD_VERSIONS[given] == cloud
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("1048576", 1 << 20), ("500K", 500 << 10), ("10M", 10 << 20), ("10MB", 10 << 20),
+     ("10 MiB", 10 << 20), ("1.5g", 3 << 29), ("2kb", 2048)],
+)  # fmt: skip
+def test_size_spellings(text: str, size: int) -> None:
+    from pytest_xray.settings import _size, _Value
+
+    assert _size(_Value(text, "test"), 1) == size
+
+
+def test_evidence_and_output_settings_from_every_source(
+    marked: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked.makeini(
+        "[pytest]\nxray_evidence_max_file = 1M\nxray_evidence_max_total = 2M\n"
+        "xray_attach_output = always\n"
+    )
+    marked.makeconftest(
+        "import json\nfrom pytest_xray.plugin import settings_key\n"
+        "def pytest_sessionstart(session):\n"
+        "    s = session.config.stash[settings_key]\n"
+        "    print('SETTINGS', json.dumps([s.evidence_max_file, s.evidence_max_total, "
+        "s.attach_output]))\n"
+    )
+
+    def settings(*args: str) -> list[object]:
+        result = marked.runpytest("--xray", "-s", *args)
+        line = next(x for x in result.outlines if x.startswith("SETTINGS"))
+        loaded: list[object] = json.loads(line.split(" ", 1)[1])
+        return loaded
+
+    assert settings() == [1 << 20, 2 << 20, "always"]
+    monkeypatch.setenv("XRAY_EVIDENCE_MAX_FILE", "3M")
+    monkeypatch.setenv("XRAY_ATTACH_OUTPUT", "NEVER")
+    assert settings() == [3 << 20, 2 << 20, "never"]
+    assert settings("--xray-evidence-max-total=5M", "--xray-attach-output=on-failure") == [
+        3 << 20, 5 << 20, "on-failure",
+    ]  # fmt: skip

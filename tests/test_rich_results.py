@@ -1,0 +1,277 @@
+"""Requirements, Tests created for unmarked tests, Test Run custom fields and summary
+placeholders: real pytest sessions, uploads over real HTTP to the emulator, both products."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pytest_xray.emulator import XrayEmulator
+from pytest_xray.template import TemplateError, current_branch, render_summary
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, PAT, RunXray
+from tests.test_settings import usage_error
+
+FLAVORS = ["server", "cloud"]
+
+
+@pytest.fixture(params=FLAVORS)
+def xray(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[XrayEmulator]:
+    """A live emulator of either product, with the credentials it takes in the environment."""
+    if request.param == "server":
+        monkeypatch.setenv("XRAY_TOKEN", PAT)
+        emulator = XrayEmulator(flavor="server", tokens={PAT}, known_tests={"CALC-1", "CALC-2"})
+    else:
+        monkeypatch.setenv("XRAY_CLIENT_ID", CLIENT_ID)
+        monkeypatch.setenv("XRAY_CLIENT_SECRET", CLIENT_SECRET)
+        emulator = XrayEmulator(
+            flavor="cloud", clients={CLIENT_ID: CLIENT_SECRET}, known_tests={"CALC-1", "CALC-2"}
+        )
+    with emulator:
+        yield emulator
+
+
+def upload_args(xray: XrayEmulator) -> list[str]:
+    return [f"--xray-url={xray.url}", f"--xray-{xray.flavor}", "--xray-output=report.json"]
+
+
+def type_key(xray: XrayEmulator) -> str:
+    """Server names the test type ``testType``, Cloud ``type``."""
+    return "testType" if xray.flavor == "server" else "type"
+
+
+def test_requirements_link_through_test_info(
+    pytester: pytest.Pytester, run_xray: RunXray, xray: XrayEmulator
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.xray("CALC-1", requirements=["CALC-100", "REQ-7"])
+        def test_login():
+            '''Login with a valid password.
+
+            Details that are not the summary.'''
+
+        @pytest.mark.xray("CALC-2")
+        def test_plain(): pass
+        """
+    )
+    run = run_xray(*upload_args(xray), "--xray-project=CALC", report="report.json")
+    [execution] = xray.executions.values()
+    linked = execution.runs["CALC-1"]
+    assert linked["testKey"] == "CALC-1"
+    assert linked["testInfo"] == {
+        "projectKey": "CALC",
+        "summary": "Login with a valid password.",
+        type_key(xray): "Generic",
+        "requirementKeys": ["CALC-100", "REQ-7"],
+    }
+    assert "testInfo" not in execution.runs["CALC-2"]  # nothing to link: the Test is untouched
+    assert run.test("CALC-1") == linked
+    assert not xray.created_tests  # found by key, never created
+
+
+CREATE_SUITE = '''
+import pytest
+
+def test_no_doc(): pass
+
+class TestCart:
+    def test_add(self):
+        """Adding an item shows it in the cart."""
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_numbers(n):
+    assert n != 2
+
+@pytest.mark.xray("CALC-1")
+def test_marked(): pass
+'''
+
+
+def test_created_tests_are_found_again_by_definition(
+    pytester: pytest.Pytester, run_xray: RunXray, xray: XrayEmulator
+) -> None:
+    pytester.makeini("[pytest]\nxray_test_labels =\n    pytest\n    automated\n")
+    pytester.makepyfile(test_shop=CREATE_SUITE)
+    args = [*upload_args(xray), "--xray-project=SHOP", "--xray-create-tests"]
+    first = run_xray(*args, report="report.json")
+    first.result.assert_outcomes(passed=5, failed=1)
+    created = xray.created_tests
+    by_definition = {info["definition"]: key for key, info in created.items()}
+    assert set(by_definition) == {
+        "test_shop.py::test_no_doc",
+        "test_shop.py::TestCart::test_add",
+        "test_shop.py::test_numbers",
+    }
+    kind = type_key(xray)
+    assert created[by_definition["test_shop.py::TestCart::test_add"]] == {
+        "projectKey": "SHOP",
+        "summary": "Adding an item shows it in the cart.",
+        kind: "Generic",
+        "definition": "test_shop.py::TestCart::test_add",
+        "labels": ["pytest", "automated"],
+    }
+    assert created[by_definition["test_shop.py::test_no_doc"]]["summary"] == "test_no_doc"
+    [execution] = xray.executions.values()
+    numbers = execution.runs[by_definition["test_shop.py::test_numbers"]]
+    assert [i["parameters"] for i in numbers["iterations"]] == [
+        [{"name": "n", "value": str(n)}] for n in (1, 2, 3)
+    ]
+    fail = "FAIL" if xray.flavor == "server" else "FAILED"
+    assert numbers["status"] == fail
+    assert set(execution.runs) == {*by_definition.values(), "CALC-1"}
+    assert "without an xray marker" not in first.output
+
+    second = run_xray(*args, report="report.json")
+    second.result.assert_outcomes(passed=5, failed=1)
+    assert xray.created_tests.keys() == created.keys()  # no new Tests: found by definition
+    newer = [e for e in xray.executions.values() if e.key != execution.key]
+    assert set(newer[0].runs) == set(execution.runs)
+
+
+def test_without_create_tests_unmarked_tests_are_counted(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile(test_shop=CREATE_SUITE)
+    run = run_xray("--xray-project=SHOP")
+    assert [t.get("testKey") for t in run.payload["tests"]] == ["CALC-1"]
+    run.result.stdout.fnmatch_lines(["*1 PASS; 5 tests without an xray marker left out"])
+
+
+def test_create_tests_needs_a_project(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_shop=CREATE_SUITE)
+    usage_error(
+        pytester.runpytest("--xray", "--xray-create-tests"),
+        "--xray-create-tests",
+        "--xray-project / XRAY_PROJECT / xray_project",
+    )
+
+
+def test_create_tests_from_ini_and_env(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile("def test_a(): pass\n")
+    pytester.makeini("[pytest]\nxray_create_tests = true\nxray_project = INI\n")
+    monkeypatch.setenv("XRAY_TEST_LABELS", "a, b,,a")
+    info = run_xray().payload["tests"][0]["testInfo"]
+    assert (info["projectKey"], info["labels"]) == ("INI", ["a", "b"])
+    monkeypatch.setenv("XRAY_CREATE_TESTS", "false")  # the environment wins over the ini file
+    run_xray("--xray-output=off.json").result.stdout.fnmatch_lines(
+        ["*nothing to report (1 test without an xray marker)*"]
+    )
+
+
+def test_custom_fields_land_on_the_test_run(
+    pytester: pytest.Pytester, run_xray: RunXray, xray: XrayEmulator
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        pytestmark = pytest.mark.xray("CALC-2", custom_fields={"Browser": "chrome", "Build": 7})
+
+        @pytest.mark.xray("CALC-1", custom_fields={"Browser": "firefox", "Tags": ["a", "b"]})
+        def test_a(): pass
+        """
+    )
+    run_xray(*upload_args(xray), "--xray-project=CALC", report="report.json")
+    [execution] = xray.executions.values()
+    # Markers add up; for one field id the innermost marker (the function's) wins.
+    expected = [
+        {"id": "Browser", "value": "firefox"},
+        {"id": "Build", "value": 7},
+        {"id": "Tags", "value": ["a", "b"]},
+    ]
+    assert execution.runs["CALC-1"]["customFields"] == expected
+    assert execution.runs["CALC-2"]["customFields"] == expected
+
+
+def test_custom_fields_on_server_api_1_0_are_a_collection_error(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("CALC-1", custom_fields={"Browser": "chrome"})
+        def test_a(): pass
+        @pytest.mark.xray("CALC-2")
+        def test_b(): pass
+        """
+    )
+    run = run_xray("--xray-api-version=1.0")
+    assert run.result.ret == pytest.ExitCode.INTERRUPTED
+    run.result.stdout.fnmatch_lines(
+        ["*::test_a: @pytest.mark.xray custom_fields= needs Xray Server REST API 2.0*"
+         "--xray-api-version 2.0 or latest*"]
+    )  # fmt: skip
+    assert "Traceback" not in run.output
+    assert run_xray("--xray-api-version=1.0", "--xray-cloud").result.ret == 0  # Cloud takes them
+
+
+# -- summary placeholders ----------------------------------------------------------------------
+
+MOMENT = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+
+
+def test_summary_placeholders(tmp_path: Path) -> None:
+    env = {"CI_COMMIT_REF_NAME": "release/2.0"}
+    summary = render_summary(
+        "{branch} on {host}: {date} {time}, Python {python}, pytest {pytest} {{x}}",
+        env, tmp_path, now=MOMENT,
+    )  # fmt: skip
+    assert summary == (
+        f"release/2.0 on {platform.node()}: 2025-03-04 05:06, Python "
+        f"{platform.python_version()}, pytest {pytest.__version__} {{x}}"
+    )
+    assert render_summary("Nightly {{literal}}", {}, tmp_path) == "Nightly {literal}"
+
+
+@pytest.mark.parametrize(
+    ("env", "branch"),
+    [
+        ({"GITHUB_HEAD_REF": "feature/pr", "GITHUB_REF_NAME": "12/merge"}, "feature/pr"),
+        ({"GITHUB_HEAD_REF": "", "GITHUB_REF_NAME": "main"}, "main"),
+        ({"BRANCH_NAME": "jenkins-branch"}, "jenkins-branch"),
+        ({"GIT_BRANCH": "origin/develop"}, "develop"),
+    ],
+)
+def test_branch_from_ci_variables(env: dict[str, str], branch: str, tmp_path: Path) -> None:
+    assert current_branch(env, tmp_path) == branch
+
+
+def test_branch_from_git_then_unknown(tmp_path: Path) -> None:
+    assert current_branch({}, tmp_path) == "unknown"  # not a repository
+    git = shutil.which("git")
+    assert git is not None, "git is needed for this test"
+    subprocess.run([git, "init", "-q", "-b", "topic/x"], cwd=tmp_path, check=True)
+    subprocess.run(
+        [git, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
+         "-m", "first"],
+        cwd=tmp_path, check=True,
+    )  # fmt: skip
+    assert current_branch({}, tmp_path) == "topic/x"
+
+
+@pytest.mark.parametrize("template", ["{nope}", "{host.upper}", "{}", "{date:%Y}", "{oops"])
+def test_bad_placeholders(template: str, tmp_path: Path) -> None:
+    with pytest.raises(TemplateError, match=r"known|braces"):
+        render_summary(template, {}, tmp_path)
+
+
+def test_summary_template_in_a_run(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    monkeypatch.setenv("GITHUB_REF_NAME", "main")
+    monkeypatch.setenv("XRAY_SUMMARY", "Nightly {branch} {date}")
+    summary = run_xray().payload["info"]["summary"]
+    assert summary == f"Nightly main {datetime.now().astimezone():%Y-%m-%d}"
+    text = usage_error(pytester.runpytest("--xray", "--xray-summary=Run {when}"))
+    assert "--xray-summary: unknown placeholder {when}" in text
+    assert "{date}, {time}, {host}, {branch}, {python}, {pytest}" in text
