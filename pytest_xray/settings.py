@@ -623,15 +623,16 @@ def resolve(
     create_tests = bool(create_cli) or bool(
         _bool(sources.get(None, "XRAY_CREATE_TESTS", "xray_create_tests"))
     )
-    if create_tests and project is None:
+    if create_tests and project is None and check_upload:
         raise _fail(
             "--xray-create-tests",
             "Tests for unmarked tests are created in a project: set --xray-project / "
             "XRAY_PROJECT / xray_project.",
         )
     summary_value = sources.get("--xray-summary", "XRAY_SUMMARY", "xray_summary")
-    summary = None
-    if summary_value is not None:
+    summary = summary_value.text if summary_value is not None else None
+    # Rendered once, by the process that builds the payload (not by each xdist worker).
+    if summary_value is not None and not hasattr(config, "workerinput"):
         try:
             summary = render_summary(summary_value.text, env, Path(config.invocation_params.dir))
         except TemplateError as error:

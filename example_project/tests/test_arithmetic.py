@@ -1,5 +1,7 @@
 """Arithmetic: each Xray Test is one requirement of the calculator."""
 
+import json
+
 import pytest
 from calc import add, divide
 
@@ -32,6 +34,16 @@ def test_add_is_commutative():
 @pytest.mark.xfail(reason="CALC-102: floats are not exact", strict=True)
 def test_add_floats_exactly():
     assert add(0.1, 0.2) == 0.3
+
+
+# Requirements are linked to the Test; xray_evidence attaches files to its Test Run.
+@pytest.mark.xray("CALC-7", requirements=["CALC-100"])
+def test_add_table(xray_evidence):
+    """Adding each row of a table gives its total."""
+    rows = [(1, 2, 3), (10, -5, 5), (0.5, 0.25, 0.75)]
+    xray_evidence(json.dumps(rows).encode(), filename="table.json")
+    for a, b, total in rows:
+        assert add(a, b) == total
 
 
 def test_not_in_xray():
