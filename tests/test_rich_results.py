@@ -128,6 +128,7 @@ def test_created_tests_are_found_again_by_definition(
     assert numbers["status"] == fail
     assert set(execution.runs) == {*by_definition.values(), "CALC-1"}
     assert "without an xray marker" not in first.output
+    assert len(first.payload["tests"]) == 4  # the report is valid Xray JSON of its product
 
     second = run_xray(*args, report="report.json")
     second.result.assert_outcomes(passed=5, failed=1)
@@ -180,8 +181,9 @@ def test_custom_fields_land_on_the_test_run(
         def test_a(): pass
         """
     )
-    run_xray(*upload_args(xray), "--xray-project=CALC", report="report.json")
+    run = run_xray(*upload_args(xray), "--xray-project=CALC", report="report.json")
     [execution] = xray.executions.values()
+    assert execution.runs["CALC-1"] == run.test("CALC-1")
     # Markers add up; for one field id the innermost marker (the function's) wins.
     expected = [
         {"id": "Browser", "value": "firefox"},
