@@ -220,14 +220,9 @@ class XrayClient:
         on Server / DC, ``results`` on Cloud)."""
         result_part = "results" if self.settings.cloud else "result"
         files = {
-            result_part: (
-                "results.json",
-                json.dumps(payload, ensure_ascii=False).encode("utf-8"),
-                "application/json",
-            ),
-            "info": ("info.json", json.dumps(issue, ensure_ascii=False).encode("utf-8"),
-                     "application/json"),
-        }  # fmt: skip
+            result_part: ("results.json", _json_bytes(payload), "application/json"),
+            "info": ("info.json", _json_bytes(issue), "application/json"),
+        }
         data = self.request("POST", "import/execution/multipart", files=files)
         return self.parse_import(data)
 
@@ -263,6 +258,10 @@ class XrayClient:
         """``{jira}/browse/KEY`` when the Jira site is known."""
         base = self.settings.browse_base
         return f"{base}/browse/{key}" if base else None
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
 def _error_text(data: Any, text: str) -> str:
