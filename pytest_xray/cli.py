@@ -2,7 +2,8 @@
 
 ``pytest-xray upload FILE [--xray-... options]`` sends a saved report. Settings come exactly as
 in a pytest run: the ``--xray-*`` options given after the file, then ``XRAY_*`` environment
-variables, then the ini file of the current directory.
+variables, then the ini file of the current directory. Progress is kept beside the report
+(``FILE.progress.json``), so running it again sends only what Xray does not have yet.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from pathlib import Path
 import pytest
 
 from pytest_xray.client import XrayClient, XrayError
+from pytest_xray.errors import UncertainError
+from pytest_xray.progress import ProgressFile
 from pytest_xray.report import ReportError, read_report
 from pytest_xray.settings import Settings, resolve
+from pytest_xray.upload import send_payload
 
 __all__ = ["load_settings", "main"]
 
@@ -34,17 +38,35 @@ def load_settings(pytest_args: Sequence[str]) -> Settings:
         config._ensure_unconfigure()
 
 
-def _upload(path: Path, settings: Settings) -> int:
+def _say(text: str) -> None:
+    print(f"pytest-xray: {text}", file=sys.stderr, flush=True)
+
+
+def _upload(path: Path, settings: Settings, new_execution: bool) -> int:
     payload = read_report(path)
     if not settings.upload:
         raise XrayError("no Xray URL configured: pass --xray-url URL or set XRAY_URL.")
-    with XrayClient(settings) as client:
-        result = client.import_results(payload)
-        link = client.browse_url(result.key)
-    print(f"uploaded {path} to Test Execution {result.key}" + (f": {link}" if link else ""))
-    for key, message in result.failed:
+    for warning in settings.warnings:
+        _say(f"WARNING: {warning}")
+    if settings.execution is not None:
+        payload["testExecutionKey"] = settings.execution
+    progress = ProgressFile(path)
+    try:
+        with XrayClient(settings, notify=_say) as client:
+            upload = send_payload(client, payload, progress, new_execution=new_execution)
+            link = client.browse_url(upload.key)
+    finally:
+        if progress.error:
+            _say(progress.error)
+    where = f"Test Execution {upload.key}" + (f": {link}" if link else "")
+    if upload.requests == 0:
+        print(f"nothing to send: every result of {path} is already in {where}")
+    else:
+        skipped = f" ({upload.skipped} sent before)" if upload.skipped else ""
+        print(f"uploaded {upload.sent} results of {path}{skipped} to {where}")
+    for key, message in upload.failed:
         print(f"not recorded by Xray: {key}: {message}", file=sys.stderr)
-    return 1 if result.failed else 0
+    return 1 if upload.failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
         "when an upload failed). Any --xray-* option of pytest may follow the file.",
     )
     upload.add_argument("file", type=Path, help="the Xray JSON report")
+    upload.add_argument(
+        "--new-execution",
+        action="store_true",
+        help="create a new Test Execution even though an earlier attempt got no answer and "
+        "may have created one (check Jira first; else use --xray-execution KEY)",
+    )
     return parser
 
 
@@ -71,10 +99,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         settings = load_settings(rest)
-        return _upload(args.file, settings)
+        return _upload(args.file, settings, args.new_execution)
     except pytest.UsageError as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 2
+    except UncertainError as error:
+        print(f"pytest-xray: error: {error}", file=sys.stderr)
+        command = " ".join(["pytest-xray upload", str(args.file), *rest])
+        print(
+            "pytest-xray: look in Jira for a Test Execution created then; if it is there: "
+            f"{command} --xray-execution KEY; if not: {command} --new-execution",
+            file=sys.stderr,
+        )
+        return 1
     except (ReportError, XrayError) as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 1

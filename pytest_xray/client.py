@@ -2,37 +2,69 @@
 
 Every transport problem and every error answer becomes an :class:`XrayError` at one boundary
 (:meth:`XrayClient.request`), with a one-line message that names the endpoint and never a secret.
+That boundary also retries what may pass (:mod:`pytest_xray.retry`) and carries the TLS and
+proxy settings: verification stays on unless XRAY_VERIFY=false, and ``trust_env`` stays on so
+that HTTPS_PROXY / HTTP_PROXY / NO_PROXY and REQUESTS_CA_BUNDLE work as everywhere else.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import ssl
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
+from urllib3.exceptions import (
+    ConnectTimeoutError,
+    InsecureRequestWarning,
+    MaxRetryError,
+    NewConnectionError,
+)
+from urllib3.exceptions import ProxyError as Urllib3ProxyError
 
 from pytest_xray import __version__
+from pytest_xray.errors import (
+    AuthError,
+    TooLargeError,
+    TransientError,
+    UncertainError,
+    XrayError,
+)
 from pytest_xray.payload import execution_issue
+from pytest_xray.retry import RetryPolicy, call_with_retries
 from pytest_xray.settings import Settings
 
-__all__ = ["AuthError", "ImportResult", "XrayClient", "XrayError", "scrub"]
+__all__ = [
+    "AuthError",
+    "ImportResult",
+    "TooLargeError",
+    "TransientError",
+    "UncertainError",
+    "XrayClient",
+    "XrayError",
+    "scrub",
+]
 
+RETRYABLE_STATUSES = {429: False, 502: True, 503: False, 504: True}
+"""Statuses worth a retry, with whether the request may have been processed all the same
+(429 and 503 refuse before processing; 502 and 504 come from a proxy that lost the answer)."""
 
-class XrayError(Exception):
-    """An upload problem, explained in one line without secrets."""
-
-
-class AuthError(XrayError):
-    """Xray or Jira refused the credentials."""
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
 
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret replaced by ``***``."""
-    for secret in secrets:
+    """``text`` with every secret replaced by ``***``, and ``user:password@`` taken out of
+    every URL in it (requests and urllib3 quote proxy URLs in their errors)."""
+    for secret in sorted(secrets, key=len, reverse=True):
         text = text.replace(secret, "***")
-    return text
+    return _USERINFO.sub(r"\1***@", text)
 
 
 @dataclass
@@ -77,21 +109,47 @@ class CloudAuth(AuthBase):
 
 
 class XrayClient:
-    """One HTTP session to Xray, built from :class:`Settings`. Use as a context manager."""
+    """One HTTP session to Xray, built from :class:`Settings`. Use as a context manager.
 
-    def __init__(self, settings: Settings) -> None:
+    ``notify`` receives a line for each retry as it happens (the wait can be long).
+    """
+
+    def __init__(self, settings: Settings, notify: Callable[[str], None] | None = None) -> None:
         if settings.url is None:
             raise XrayError("no Xray URL configured (--xray-url, XRAY_URL or xray_url).")
         self.settings = settings
         self.base = settings.url
+        self.notify = notify
+        self.policy = RetryPolicy(retries=settings.retries, max_wait=settings.max_wait)
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"pytest-xray/{__version__}"
         self.session.headers["Accept"] = "application/json"
-        self._secrets = settings.credentials.secrets()
+        self._secrets = _all_secrets(settings)
+        self._transport = self._transport_options()
         self.auth = self._make_auth()
+
+    def _transport_options(self) -> dict[str, Any]:
+        """TLS and proxy arguments of every request. ``verify`` is passed per request, not
+        set on the session: requests lets REQUESTS_CA_BUNDLE override a session's value."""
+        settings = self.settings
+        verify: bool | str = settings.verify
+        if settings.ca_bundle is not None:
+            verify = str(settings.ca_bundle)
+        options: dict[str, Any] = {"verify": verify}
+        if settings.client_cert is not None:
+            cert = str(settings.client_cert)
+            key = settings.client_key
+            options["cert"] = (cert, str(key)) if key is not None else cert
+        if settings.proxy is not None:
+            options["proxies"] = {"http": settings.proxy, "https": settings.proxy}
+        return options
 
     def _make_auth(self) -> AuthBase | None:
         creds = self.settings.credentials
+        if creds.oauth:
+            from pytest_xray.oauth import oauth1_auth
+
+            return oauth1_auth(creds)
         if creds.client_id and creds.client_secret:
             return CloudAuth(self, creds.client_id, creds.client_secret)
         if creds.token:
@@ -114,39 +172,82 @@ class XrayClient:
 
     # -- transport -----------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Send one request and return its decoded JSON, or raise :class:`XrayError`."""
+    def request(self, method: str, path: str, *, repeatable: bool = True, **kwargs: Any) -> Any:
+        """Send a request and return its decoded JSON, or raise :class:`XrayError`.
+
+        Failures that may pass are retried (:func:`~pytest_xray.retry.call_with_retries`);
+        ``repeatable=False`` marks a request that must not run twice (a create), which is then
+        retried only when it surely did not reach Xray.
+        """
         url = self.endpoint(path)
         kwargs.setdefault("timeout", (self.settings.connect_timeout, self.settings.read_timeout))
         kwargs.setdefault("auth", self.auth)
+        for name, value in self._transport.items():
+            kwargs.setdefault(name, value)
+        return call_with_retries(
+            lambda: self._send_once(method, url, kwargs),
+            self.policy,
+            repeatable=repeatable,
+            notify=self.notify,
+        )
+
+    def _send_once(self, method: str, url: str, kwargs: dict[str, Any]) -> Any:
         try:
-            response = self.session.request(method, url, **kwargs)
+            with warnings.catch_warnings():
+                if kwargs.get("verify") is False:  # the summary warns once, not per request
+                    warnings.simplefilter("ignore", InsecureRequestWarning)
+                response = self.session.request(method, url, **kwargs)
         except XrayError:
             raise
-        except requests.exceptions.ReadTimeout:
+        except requests.exceptions.SSLError as error:
             raise XrayError(
+                f"TLS with {url} failed: {self._reason(error)}; for a private CA set "
+                "XRAY_CA_BUNDLE (xray_ca_bundle), for mutual TLS xray_client_cert."
+            ) from None
+        except requests.exceptions.ReadTimeout:
+            raise TransientError(
                 f"no answer from {url} within {self.settings.read_timeout:g} s; large imports "
-                "can be slow: raise --xray-timeout (xray_timeout)."
+                "can be slow: raise --xray-timeout (xray_timeout)",
+                reached=True,
             ) from None
         except requests.exceptions.ConnectionError as error:
-            raise XrayError(
-                f"cannot reach {url}: {self._reason(error)}; check xray_url and the network."
+            if _before_sending(error):
+                raise TransientError(
+                    f"cannot reach {url}: {self._reason(error)}; check xray_url and the network",
+                    reached=False,
+                ) from None
+            raise TransientError(
+                f"the connection to {url} broke before Xray answered: {self._reason(error)}",
+                reached=True,
             ) from None
         except requests.exceptions.RequestException as error:
+            if isinstance(error, (requests.exceptions.ChunkedEncodingError,
+                                  requests.exceptions.ContentDecodingError)):  # fmt: skip
+                raise TransientError(
+                    f"the answer of {url} broke off: {self._reason(error)}", reached=True
+                ) from None
             raise XrayError(f"request to {url} failed: {self._reason(error)}") from None
         return self._decode(response, url)
 
     def _reason(self, error: BaseException) -> str:
-        reason: BaseException = error
-        while reason.__context__ is not None and not str(reason):
-            reason = reason.__context__
-        text = str(reason.args[0] if reason.args else reason)
-        return scrub(text.splitlines()[0] if text else type(error).__name__, self._secrets)
+        """The root cause of a requests exception in a few words ("Connection refused")."""
+        return scrub(_root_cause(error), self._secrets)
 
     def _decode(self, response: requests.Response, url: str) -> Any:
         status = response.status_code
         content_type = response.headers.get("Content-Type", "")
         text = response.text
+        if status in RETRYABLE_STATUSES:
+            detail = ""
+            if "json" in content_type:
+                detail = ": " + scrub(_error_text(_json_or_none(response), text), self._secrets)
+            raise TransientError(
+                f"{url} answered {status} ({response.reason or 'no reason'}){detail}",
+                reached=RETRYABLE_STATUSES[status],
+                retry_after=response.headers.get("Retry-After"),
+            )
+        if status == 413:
+            raise TooLargeError(f"{url} answered 413: the request is too large for Xray")
         if "html" in content_type or text.lstrip()[:1] == "<":
             raise XrayError(
                 f"{url} answered {status} with an HTML page instead of Xray's JSON (a proxy or "
@@ -174,6 +275,11 @@ class XrayClient:
 
     def _credential_names(self) -> str:
         creds = self.settings.credentials
+        if creds.oauth:
+            return (
+                "XRAY_OAUTH_CONSUMER_KEY, XRAY_OAUTH_PRIVATE_KEY and XRAY_OAUTH_TOKEN "
+                "(the Jira application link)"
+            )
         if creds.client:
             return "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
         if creds.token:
@@ -202,11 +308,19 @@ class XrayClient:
         return token
 
     def import_execution(self, payload: dict[str, Any]) -> ImportResult:
-        """``POST import/execution`` with Xray JSON; the result names the execution."""
+        """``POST import/execution`` with Xray JSON in one request; the result names the
+        execution. (Uploads go through :func:`pytest_xray.upload.send_payload`, which chunks.)"""
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return self.import_json(body, creates="testExecutionKey" not in payload)
+
+    def import_json(self, body: bytes, *, creates: bool) -> ImportResult:
+        """``POST import/execution`` with an encoded Xray JSON body. ``creates``: the body has
+        no ``testExecutionKey``, so Xray creates an execution and the request is not repeated
+        once it may have reached Xray."""
         data = self.request(
             "POST",
             "import/execution",
+            repeatable=not creates,
             data=body,
             headers={"Content-Type": "application/json"},
         )
@@ -218,12 +332,17 @@ class XrayClient:
         """``POST import/execution/multipart``: creates a Test Execution with the Jira fields of
         ``issue`` (part ``info``) and imports the Xray JSON ``payload`` into it (part ``result``
         on Server / DC, ``results`` on Cloud)."""
+        return self.import_multipart(_json_bytes(payload), issue)
+
+    def import_multipart(self, body: bytes, issue: dict[str, Any]) -> ImportResult:
+        """The multipart create with an encoded Xray JSON ``body``; it always creates an
+        execution, so it is not repeated once it may have reached Xray."""
         result_part = "results" if self.settings.cloud else "result"
         files = {
-            result_part: ("results.json", _json_bytes(payload), "application/json"),
+            result_part: ("results.json", body, "application/json"),
             "info": ("info.json", _json_bytes(issue), "application/json"),
         }
-        data = self.request("POST", "import/execution/multipart", files=files)
+        data = self.request("POST", "import/execution/multipart", repeatable=False, files=files)
         return self.parse_import(data)
 
     def import_results(self, payload: dict[str, Any]) -> ImportResult:
@@ -262,6 +381,69 @@ class XrayClient:
 
 def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
+
+
+def _all_secrets(settings: Settings) -> tuple[str, ...]:
+    """The secrets to scrub: credentials, the Basic header value, the proxy's password."""
+    creds = settings.credentials
+    found = list(creds.secrets())
+    if creds.user and creds.password:
+        found.append(base64.b64encode(f"{creds.user}:{creds.password}".encode()).decode())
+    if settings.proxy:
+        password = urlsplit(settings.proxy).password
+        if password:
+            found.extend({password, unquote(password)})
+    return tuple(found)
+
+
+def _before_sending(error: requests.exceptions.ConnectionError) -> bool:
+    """Whether the connection failed before any byte of the request left (refused, DNS,
+    connect timeout, unreachable proxy): urllib3's own "connection error" classification."""
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    cause = error.args[0] if error.args else None
+    if isinstance(cause, MaxRetryError):
+        cause = cause.reason
+    if isinstance(cause, Urllib3ProxyError):
+        cause = cause.original_error
+    return isinstance(cause, (NewConnectionError, ConnectTimeoutError))
+
+
+def _root_cause(error: BaseException) -> str:
+    """The innermost readable reason of an exception chain: requests wraps urllib3's
+    MaxRetryError, which wraps a NewConnectionError, which wraps the socket's OSError."""
+    seen: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in seen and len(seen) < 20:
+        seen.append(current)
+        nested = current.args[0] if current.args else None
+        if isinstance(current, MaxRetryError) and current.reason is not None:
+            current = current.reason
+        elif isinstance(current, Urllib3ProxyError):
+            current = current.original_error
+        elif isinstance(nested, BaseException):
+            current = nested
+        else:
+            current = current.__cause__ or current.__context__
+    for candidate in reversed(seen):
+        if isinstance(candidate, ssl.SSLCertVerificationError) and candidate.verify_message:
+            return f"certificate verify failed: {candidate.verify_message}"
+        if isinstance(candidate, ssl.SSLError) and candidate.reason:
+            return str(candidate.reason)
+        if isinstance(candidate, OSError) and candidate.strerror:
+            return candidate.strerror
+    for candidate in reversed(seen):
+        args = [a for a in candidate.args if isinstance(a, str) and a]
+        if args:
+            return args[-1].splitlines()[0]
+    return type(error).__name__
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
 
 
 def _error_text(data: Any, text: str) -> str:

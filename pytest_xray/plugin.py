@@ -67,6 +67,12 @@ class XrayReporter:
             return Path(cache.mkdir("xray")) / "last-report.json"
         return Path(tempfile.gettempdir()) / "pytest-xray-last-report.json"
 
+    def notify(self, text: str) -> None:
+        """Show a retry as it happens: the wait before it can be long."""
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is not None:
+            terminal.write_line(f"xray: {text}", yellow=True)
+
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         result = publish(
@@ -74,6 +80,7 @@ class XrayReporter:
             self.settings,
             self.report_path(),
             unmarked=self.collector.unmarked,
+            notify=self.notify,
         )
         self.config.stash[result_key] = result
         if result.failed and self.settings.strict and session.exitstatus == pytest.ExitCode.OK:

@@ -5,6 +5,7 @@ Runs once per run, never per test. No pytest objects: the plugin passes plain va
 
 from __future__ import annotations
 
+import shlex
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -13,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from pytest_xray.client import ImportResult, XrayClient, XrayError
+from pytest_xray.errors import UncertainError
 from pytest_xray.model import Execution
 from pytest_xray.payload import build_payload
+from pytest_xray.progress import ProgressFile
 from pytest_xray.report import ReportError, write_report
 from pytest_xray.settings import Settings
+from pytest_xray.upload import send_payload
 
 __all__ = ["PublishResult", "publish"]
 
@@ -34,6 +38,10 @@ class PublishResult:
     uploaded: ImportResult | None = None
     browse_url: str | None = None
     error: str | None = None
+    uncertain: str | None = None
+    """Where to look for an execution that a failed create may have made (project, time)."""
+    requests: int = 0
+    progress_error: str | None = None
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     """What was left out of the report (evidence over a size limit ...), one line each."""
@@ -52,7 +60,8 @@ class PublishResult:
         counts = ", ".join(f"{n} {status}" for status, n in self.statuses.most_common())
         left_out = f"; {unmarked} without an xray marker left out" if self.unmarked else ""
         head = f"{_count(self.results, 'result')} for {_count(self.tests, 'Xray test')}"
-        lines = [(f"{head}: {counts}{left_out}", False)]
+        lines = [(f"WARNING: {text}", True) for text in settings.warnings]
+        lines.append((f"{head}: {counts}{left_out}", False))
         lines.extend((warning, False) for warning in self.warnings)
         if settings.execution_fields is not None and settings.execution:
             lines.append(
@@ -66,12 +75,15 @@ class PublishResult:
             lines.append((self.report_error, True))
         if self.uploaded:
             link = f": {self.browse_url}" if self.browse_url else ""
-            lines.append((f"uploaded to Test Execution {self.uploaded.key}{link}", False))
+            several = f" in {self.requests} requests" if self.requests > 1 else ""
+            lines.append((f"uploaded to Test Execution {self.uploaded.key}{link}{several}", False))
             for key, message in self.uploaded.failed:
                 lines.append((f"not recorded by Xray: {key}: {message}", True))
             lines.extend((f"Xray says: {m}", False) for m in self.uploaded.info_messages)
         if self.error:
             lines.append((f"upload FAILED: {self.error}", True))
+        if self.progress_error:
+            lines.append((self.progress_error, True))
         if self.report_path:
             verb = "saved" if settings.upload else "written"
             reason = ""
@@ -79,8 +91,20 @@ class PublishResult:
                 reason = " (dry run, nothing sent)" if settings.dry_run else " (no xray_url set)"
             lines.append((f"report {verb} to {self.report_path}{reason}", False))
             if self.failed:
-                lines.append((f"resend it with: pytest-xray upload {self.report_path}", True))
+                lines.extend((text, True) for text in self._resend_lines(settings))
         return lines
+
+    def _resend_lines(self, settings: Settings) -> list[str]:
+        assert self.report_path is not None
+        command = shlex.join(["pytest-xray", "upload", str(self.report_path)])
+        command = " ".join([command, *settings.resend_args])
+        if self.uncertain is None:
+            return [f"resend it with: {command}"]
+        return [
+            f"look in Jira for a Test Execution {self.uncertain}: Xray may have created it",
+            f"if it is there, send the results into it: {command} --xray-execution KEY",
+            f"if not, resend as a new one: {command} --new-execution",
+        ]
 
 
 def _count(number: int, noun: str) -> str:
@@ -93,10 +117,12 @@ def publish(
     report_path: Path | None,
     unmarked: int = 0,
     edit_payload: Callable[[dict[str, Any]], None] | None = None,
+    notify: Callable[[str], None] | None = None,
 ) -> PublishResult:
     """Build the payload, save it to ``report_path``, then upload it when configured.
 
-    Never raises for an upload or file problem: the result says what went wrong.
+    Never raises for an upload or file problem: the result says what went wrong. ``notify``
+    hears about retries while they happen.
     """
     began = time.perf_counter()
     payload = build_payload(execution, settings)
@@ -109,17 +135,44 @@ def publish(
     outcome.results = len(execution.results)
     outcome.tests = len(payload["tests"])
     outcome.statuses = Counter(test["status"] for test in payload["tests"])
+    progress: ProgressFile | None = None
     if report_path is not None:
         try:
             outcome.report_path = write_report(payload, report_path)
         except ReportError as error:
             outcome.report_error = str(error)
+        else:
+            progress = ProgressFile(outcome.report_path)
+            progress.remove()  # it described the report this run has just replaced
     if settings.upload:
-        try:
-            with XrayClient(settings) as client:
-                outcome.uploaded = client.import_results(payload)
-                outcome.browse_url = client.browse_url(outcome.uploaded.key)
-        except XrayError as error:
-            outcome.error = str(error)
+        _upload(payload, settings, progress, outcome, notify)
+        outcome.progress_error = progress.error if progress else None
     outcome.seconds = time.perf_counter() - began
     return outcome
+
+
+def _upload(
+    payload: dict[str, Any],
+    settings: Settings,
+    progress: ProgressFile | None,
+    outcome: PublishResult,
+    notify: Callable[[str], None] | None,
+) -> None:
+    try:
+        with XrayClient(settings, notify=notify) as client:
+            upload = send_payload(client, payload, progress)
+            outcome.uploaded = upload.as_import_result()
+            outcome.requests = upload.requests
+            outcome.browse_url = client.browse_url(upload.key)
+    except UncertainError as error:
+        outcome.error = str(error)
+        outcome.uncertain = _where_to_look(payload)
+    except XrayError as error:
+        outcome.error = str(error)
+
+
+def _where_to_look(payload: dict[str, Any]) -> str:
+    info = payload.get("info") or {}
+    where = f"in project {info['project']}" if info.get("project") else "in your project"
+    summary = f" named {info['summary']!r}" if info.get("summary") else ""
+    return f"{where}{summary} created at {time.strftime('%H:%M')}"

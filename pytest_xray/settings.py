@@ -7,11 +7,13 @@ configure time, before any test runs, naming where the value came from and how t
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
+import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +23,7 @@ import pytest
 
 from pytest_xray.markers import ISSUE_KEY
 from pytest_xray.model import Outcome
+from pytest_xray.retry import DEFAULT_MAX_WAIT, DEFAULT_RETRIES
 from pytest_xray.template import TemplateError, render_summary
 
 __all__ = [
@@ -41,6 +44,10 @@ DEFAULT_EVIDENCE_MAX_FILE = 10 * MIB
 DEFAULT_EVIDENCE_MAX_TOTAL = 50 * MIB
 """50 MiB of files are about 67 MiB in base64: well under the ~100 MiB Xray takes per request."""
 ATTACH_OUTPUT = ("never", "on-failure", "always")
+DEFAULT_CHUNK_TESTS = 1000
+DEFAULT_CHUNK_BYTES = 20 * 1024 * 1024
+"""Well under the ~100 MiB that Xray (or its proxy) accepts, and quick to resend."""
+_MIN_CHUNK_BYTES = 1024
 
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
 
@@ -82,10 +89,20 @@ class Credentials:
     token: str | None = field(default=None, repr=False)
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
+    oauth_consumer_key: str | None = None
+    oauth_private_key: str | None = field(default=None, repr=False)
+    """The PEM text of the RSA private key (read from the XRAY_OAUTH_PRIVATE_KEY file)."""
+    oauth_token: str | None = field(default=None, repr=False)
+    oauth_token_secret: str | None = field(default=None, repr=False)
 
     @property
     def basic(self) -> bool:
         return self.user is not None
+
+    @property
+    def oauth(self) -> bool:
+        """Jira OAuth 1.0a (RSA-SHA1 application link), Server / Data Center only."""
+        return self.oauth_consumer_key is not None
 
     @property
     def client(self) -> bool:
@@ -93,11 +110,19 @@ class Credentials:
 
     @property
     def any(self) -> bool:
-        return self.basic or self.client or self.token is not None
+        return self.basic or self.client or self.token is not None or self.oauth
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value set, for scrubbing text before it is shown."""
-        return tuple(s for s in (self.password, self.token, self.client_secret) if s)
+        values = (
+            self.password,
+            self.token,
+            self.client_secret,
+            self.oauth_private_key,
+            self.oauth_token,
+            self.oauth_token_secret,
+        )
+        return tuple(s for s in values if s)
 
 
 @dataclass(frozen=True)
@@ -141,6 +166,20 @@ class Settings:
     """Server / DC: the id of the Test Execution's Test Plan custom field (multipart only)."""
     environments_field: str | None = None
     """Server / DC: the id of the Test Execution's Test Environments custom field."""
+    retries: int = DEFAULT_RETRIES
+    max_wait: float = DEFAULT_MAX_WAIT
+    chunk_tests: int = DEFAULT_CHUNK_TESTS
+    chunk_bytes: int = DEFAULT_CHUNK_BYTES
+    ca_bundle: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    verify: bool = True
+    proxy: str | None = field(default=None, repr=False)
+    resend_args: tuple[str, ...] = ()
+    """The ``--xray-*`` options of this run that a resend needs (they came from the command
+    line, so ``pytest-xray upload`` would not see them); shell-quoted, never secrets."""
+    warnings: tuple[str, ...] = ()
+    """Risks the user accepted (TLS verification off, credentials over plain http)."""
 
     @property
     def upload(self) -> bool:
@@ -276,6 +315,49 @@ def add_options(parser: pytest.Parser) -> None:
         help="Report tests without an xray marker too: Xray finds or creates a Generic Test "
         "for each (by its node id).",
     )
+    add(
+        "--xray-retries",
+        metavar="N",
+        default=None,
+        help=f"Retries of a failed request (default {DEFAULT_RETRIES}; 0: none).",
+    )
+    add(
+        "--xray-max-wait",
+        metavar="SECONDS",
+        default=None,
+        help=f"Longest wait before a retry, Retry-After included (default {DEFAULT_MAX_WAIT:g}).",
+    )
+    add(
+        "--xray-chunk-tests",
+        metavar="N",
+        default=None,
+        help=f"At most N tests per request (default {DEFAULT_CHUNK_TESTS}).",
+    )
+    add(
+        "--xray-chunk-bytes",
+        metavar="SIZE",
+        default=None,
+        help="At most SIZE bytes per request, e.g. 20MiB (the default).",
+    )
+    add(
+        "--xray-ca-bundle",
+        metavar="PATH",
+        default=None,
+        help="CA certificate(s) to verify Xray's TLS certificate (a private CA).",
+    )
+    add(
+        "--xray-client-cert",
+        metavar="PATH",
+        default=None,
+        help="Client certificate (PEM) for mutual TLS; may hold the key too.",
+    )
+    add("--xray-client-key", metavar="PATH", default=None, help="Key of --xray-client-cert.")
+    add(
+        "--xray-proxy",
+        metavar="URL",
+        default=None,
+        help="Proxy for Xray requests (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY).",
+    )
 
     ini = parser.addini
     ini("xray_url", "Jira base URL (Server/DC) or Xray Cloud host.")
@@ -302,6 +384,15 @@ def add_options(parser: pytest.Parser) -> None:
     ini("xray_execution_fields", "JSON object of Jira fields of a new Test Execution.")
     ini("xray_test_plan_field", "Server: custom field id of the Test Execution's Test Plan.")
     ini("xray_environments_field", "Server: custom field id of its Test Environments.")
+    ini("xray_retries", "Retries of a failed request.")
+    ini("xray_max_wait", "Longest wait before a retry in seconds.")
+    ini("xray_chunk_tests", "At most this many tests per request.")
+    ini("xray_chunk_bytes", "At most this many bytes per request (e.g. 20MiB).")
+    ini("xray_ca_bundle", "CA certificate(s) to verify Xray's TLS certificate.")
+    ini("xray_client_cert", "Client certificate for mutual TLS.")
+    ini("xray_client_key", "Key of the client certificate.")
+    ini("xray_proxy", "Proxy URL for Xray requests (no credentials here: use XRAY_PROXY).")
+    ini("xray_verify", "false: do not verify TLS certificates (insecure; a warning is shown).")
 
 
 @dataclass(frozen=True)
@@ -427,6 +518,28 @@ def _size(value: _Value | None, default: int) -> int:
     return size
 
 
+def _count(value: _Value | None, default: int, minimum: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value.text)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise _fail(value.where, f"{value.text!r} is not a whole number >= {minimum}.")
+    return number
+
+
+def _chunk_size(value: _Value | None, default: int) -> int:
+    size = _size(value, default)
+    if value is not None and size < _MIN_CHUNK_BYTES:
+        raise _fail(
+            value.where,
+            f"{value.text!r} is less than 1KiB; write bytes or e.g. 512KiB, 20MiB.",
+        )
+    return size
+
+
 def _choice(value: _Value | None, choices: tuple[str, ...], default: str) -> str:
     if value is None:
         return default
@@ -446,6 +559,34 @@ def _field_id(value: _Value | None) -> str | None:
             value.where,
             f"{value.text!r} is not a Jira custom field id such as customfield_10012 "
             "(Jira lists them at /rest/api/2/field).",
+        )
+    return value.text
+
+
+def _path(
+    config: pytest.Config, value: _Value | None, *, directory_ok: bool = False
+) -> Path | None:
+    if value is None:
+        return None
+    path = Path(os.path.expanduser(value.text))
+    if not path.is_absolute():
+        path = Path(config.invocation_params.dir) / path
+    if not (path.is_file() or (directory_ok and path.is_dir())):
+        raise _fail(value.where, f"{path} does not exist or is not a readable file.")
+    return path
+
+
+def _proxy(value: _Value | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value.text)
+    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+        raise _fail(value.where, f"{value.text!r} is not a proxy URL such as http://proxy:3128.")
+    if parts.password and not value.where.startswith("environment"):
+        raise _fail(
+            value.where,
+            "the proxy URL carries a password; put it in XRAY_PROXY (or HTTPS_PROXY) in the "
+            "environment instead, where it stays out of logs and files.",
         )
     return value.text
 
@@ -470,22 +611,63 @@ def _execution_fields(value: _Value | None) -> Mapping[str, Any] | None:
     return MappingProxyType(fields)
 
 
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def is_cloud_host(url: str) -> bool:
     """True for Xray Cloud's global or regional host."""
     host = (urlsplit(url).hostname or "").lower()
     return host == "xray.cloud.getxray.app" or host.endswith(".xray.cloud.getxray.app")
 
 
-def _credentials(env: Mapping[str, str]) -> Credentials:
+_OAUTH_NEEDED = ("XRAY_OAUTH_CONSUMER_KEY", "XRAY_OAUTH_PRIVATE_KEY", "XRAY_OAUTH_TOKEN")
+_OAUTH_VARIABLES = (*_OAUTH_NEEDED, "XRAY_OAUTH_TOKEN_SECRET")
+
+
+def _oauth_key(env: Mapping[str, str], base: Path) -> str | None:
+    """The PEM text of the XRAY_OAUTH_PRIVATE_KEY file, checked by the oauth extra."""
+    name = env.get("XRAY_OAUTH_PRIVATE_KEY")
+    if not name:
+        return None
+    from pytest_xray.oauth import OAuthSetupError, read_private_key
+
+    path = Path(os.path.expanduser(name))
+    try:
+        return read_private_key(path if path.is_absolute() else base / path)
+    except OAuthSetupError as error:
+        raise _fail("environment variable XRAY_OAUTH_PRIVATE_KEY", str(error)) from None
+
+
+def _credentials(env: Mapping[str, str], base: Path) -> Credentials:
     def get(name: str) -> str | None:
         return env.get(name) or None
 
+    oauth_set = [name for name in _OAUTH_VARIABLES if get(name)]
+    oauth_missing = [name for name in _OAUTH_NEEDED if not get(name)]
+    if oauth_set and oauth_missing:
+        raise _fail(
+            "credentials",
+            f"Jira OAuth needs {', '.join(_OAUTH_NEEDED)} (XRAY_OAUTH_TOKEN_SECRET optional); "
+            f"{', '.join(oauth_missing)} not set.",
+        )
     creds = Credentials(
         user=get("XRAY_USER"),
         password=get("XRAY_PASSWORD"),
         token=get("XRAY_TOKEN"),
         client_id=get("XRAY_CLIENT_ID"),
         client_secret=get("XRAY_CLIENT_SECRET"),
+        oauth_consumer_key=get("XRAY_OAUTH_CONSUMER_KEY"),
+        oauth_private_key=_oauth_key(env, base) if oauth_set else None,
+        oauth_token=get("XRAY_OAUTH_TOKEN"),
+        oauth_token_secret=get("XRAY_OAUTH_TOKEN_SECRET"),
     )
     for first, second, a, b in (
         ("XRAY_USER", "XRAY_PASSWORD", creds.user, creds.password),
@@ -500,6 +682,7 @@ def _credentials(env: Mapping[str, str]) -> Credentials:
             ("XRAY_USER/XRAY_PASSWORD", creds.basic),
             ("XRAY_TOKEN", creds.token is not None),
             ("XRAY_CLIENT_ID/XRAY_CLIENT_SECRET", creds.client),
+            ("XRAY_OAUTH_*", creds.oauth),
         )
         if present
     ]
@@ -546,7 +729,7 @@ def resolve(
     if not enabled:
         return Settings()
 
-    creds = _credentials(env)
+    creds = _credentials(env, Path(config.invocation_params.dir))
     url = _url(sources.get("--xray-url", "XRAY_URL", "xray_url"))
     force_cloud, force_server = config.getoption("xray_cloud"), config.getoption("xray_server")
     if force_cloud and force_server:
@@ -578,6 +761,12 @@ def resolve(
             "credentials",
             "Xray Cloud refuses Basic auth (XRAY_USER/XRAY_PASSWORD); "
             "set XRAY_CLIENT_ID and XRAY_CLIENT_SECRET from an Xray API key.",
+        )
+    if cloud and creds.oauth:
+        raise _fail(
+            "credentials",
+            "Jira OAuth (XRAY_OAUTH_*) is for Xray Server / Data Center; Xray Cloud takes "
+            "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET.",
         )
     if not cloud and creds.client:
         raise _fail(
@@ -692,11 +881,104 @@ def resolve(
         environments_field=_field_id(
             sources.get(None, "XRAY_ENVIRONMENTS_FIELD", "xray_environments_field")
         ),
+        retries=_count(
+            sources.get("--xray-retries", "XRAY_RETRIES", "xray_retries"), DEFAULT_RETRIES, 0
+        ),
+        max_wait=_timeout(
+            sources.get("--xray-max-wait", "XRAY_MAX_WAIT", "xray_max_wait"), DEFAULT_MAX_WAIT
+        ),
+        chunk_tests=_count(
+            sources.get("--xray-chunk-tests", "XRAY_CHUNK_TESTS", "xray_chunk_tests"),
+            DEFAULT_CHUNK_TESTS,
+            1,
+        ),
+        chunk_bytes=_chunk_size(
+            sources.get("--xray-chunk-bytes", "XRAY_CHUNK_BYTES", "xray_chunk_bytes"),
+            DEFAULT_CHUNK_BYTES,
+        ),
+        proxy=_proxy(sources.get("--xray-proxy", "XRAY_PROXY", "xray_proxy")),
+        **_tls(config, sources),
+    )
+    settings = replace(
+        settings, resend_args=_resend_args(config, settings), warnings=_warnings(settings)
     )
     _check_execution_fields(settings)
     if settings.upload and check_upload:
         _check_upload(settings)
     return settings
+
+
+def _tls(config: pytest.Config, sources: _Sources) -> dict[str, Any]:
+    """``ca_bundle``, ``client_cert``, ``client_key`` and ``verify``, checked."""
+    ca_value = sources.get("--xray-ca-bundle", "XRAY_CA_BUNDLE", "xray_ca_bundle")
+    cert_value = sources.get("--xray-client-cert", "XRAY_CLIENT_CERT", "xray_client_cert")
+    key_value = sources.get("--xray-client-key", "XRAY_CLIENT_KEY", "xray_client_key")
+    verify_value = sources.get(None, "XRAY_VERIFY", "xray_verify")
+    verify = _bool(verify_value) is not False
+    if not verify and ca_value is not None:
+        raise _fail(
+            verify_value.where if verify_value else "xray_verify",
+            f"verification is off but a CA bundle is set ({ca_value.where}); keep the CA "
+            "bundle and remove XRAY_VERIFY=false.",
+        )
+    if key_value is not None and cert_value is None:
+        raise _fail(key_value.where, "a client key needs its certificate: set xray_client_cert.")
+    return {
+        "ca_bundle": _path(config, ca_value, directory_ok=True),
+        "client_cert": _path(config, cert_value),
+        "client_key": _path(config, key_value),
+        "verify": verify,
+    }
+
+
+_RESEND_OPTIONS = (
+    ("--xray-url", "url"),
+    ("--xray-api-version", "api_version"),
+    ("--xray-jira-url", "jira_url"),
+    ("--xray-timeout", "read_timeout"),
+    ("--xray-retries", "retries"),
+    ("--xray-max-wait", "max_wait"),
+    ("--xray-chunk-tests", "chunk_tests"),
+    ("--xray-chunk-bytes", "chunk_bytes"),
+    ("--xray-ca-bundle", "ca_bundle"),
+    ("--xray-client-cert", "client_cert"),
+    ("--xray-client-key", "client_key"),
+    ("--xray-proxy", "proxy"),
+)
+
+
+def _resend_args(config: pytest.Config, settings: Settings) -> tuple[str, ...]:
+    """The transport options given on this command line, as ``pytest-xray upload`` needs them
+    (what the report holds, such as the project or statuses, is not repeated)."""
+    args = []
+    for flag in ("--xray-cloud", "--xray-server"):
+        if config.getoption(flag[2:].replace("-", "_")):
+            args.append(flag)
+    for option, name in _RESEND_OPTIONS:
+        if config.getoption(option[2:].replace("-", "_")) is not None:
+            value = getattr(settings, name)
+            text = f"{value:g}" if isinstance(value, float) else str(value)
+            args.append(f"{option}={shlex.quote(text)}")
+    return tuple(args)
+
+
+def _warnings(settings: Settings) -> tuple[str, ...]:
+    if not settings.upload:
+        return ()
+    found = []
+    if not settings.verify:
+        found.append(
+            "TLS certificate verification is OFF (XRAY_VERIFY=false): the connection to Xray "
+            "can be intercepted; set XRAY_CA_BUNDLE to your CA certificate instead."
+        )
+    url = settings.url or ""
+    creds = settings.credentials
+    if url.startswith("http://") and creds.any and not creds.oauth and not is_loopback(url):
+        found.append(
+            f"credentials are sent unencrypted over plain http:// to {urlsplit(url).hostname}; "
+            "use an https:// URL."
+        )
+    return tuple(found)
 
 
 def _output_path(config: pytest.Config, text: str | None) -> Path | None:
@@ -736,7 +1018,7 @@ def _check_upload(settings: Settings) -> None:
         needed = (
             "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
             if settings.cloud
-            else "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN"
+            else "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN, or XRAY_OAUTH_*"
         )
         raise _fail(
             "credentials",

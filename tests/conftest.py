@@ -42,6 +42,15 @@ def _clean_xray_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The waits between retries, recorded instead of slept (in-process sessions only: a
+    subprocess session really waits, which is what a test measuring the wait wants)."""
+    waits: list[float] = []
+    monkeypatch.setattr("pytest_xray.retry.sleep", waits.append)
+    return waits
+
+
 @dataclass
 class Run:
     """A finished pytest session and the Xray report it wrote (if any)."""

@@ -177,7 +177,7 @@ def test_refused_basic_credentials(
         [
             "*xray: upload FAILED: *import/execution refused the credentials (401)*"
             "check XRAY_USER and XRAY_PASSWORD.",
-            f"*xray: resend it with: pytest-xray upload *{CACHED_REPORT}",
+            f"*xray: resend it with: pytest-xray upload *{CACHED_REPORT} --xray-url={server.url}",
         ]
     )
     assert run.payload["tests"]
@@ -251,7 +251,7 @@ def test_server_down_then_resend(
         [
             f"*upload FAILED: cannot reach {url}/rest/raven/2.0/import/execution*",
             "*report saved to *saved.json",
-            "*resend it with: pytest-xray upload *saved.json",
+            f"*resend it with: pytest-xray upload *saved.json --xray-url={url}",
         ]
     )
     assert len(run.payload["tests"]) == 3

@@ -1,6 +1,8 @@
 """Authentication as each flavor does it.
 
-Server: HTTP Basic against ``users`` or a Personal Access Token (``Authorization: Bearer``).
+Server: HTTP Basic against ``users``, a Personal Access Token (``Authorization: Bearer``), or
+Jira OAuth 1.0a (``Authorization: OAuth``, RSA-SHA1, as Jira application links sign): the
+signature is verified for real against the consumer's public key (needs the ``oauth`` extra).
 Cloud: ``/api/{v}/authenticate`` trades ``client_id``/``client_secret`` for a JWT-looking token
 that imports must send as ``Authorization: Bearer``; Basic is refused.
 """
@@ -14,6 +16,7 @@ import json
 import secrets
 import threading
 import time
+from urllib.parse import urlencode
 
 from .model import Config, Incoming, XrayApiError
 
@@ -22,6 +25,7 @@ __all__ = ["CLOUD_AUTH_FAILED", "TokenBook", "check_auth", "check_client"]
 CLOUD_AUTH_FAILED = "Authentication failed. Invalid client credentials!"
 _SERVER_CHALLENGE = {"WWW-Authenticate": 'Basic realm="protected-area"'}
 TOKEN_TTL_SECONDS = 24 * 3600
+OAUTH_TIMESTAMP_WINDOW = 600
 
 
 def _b64url(data: bytes) -> str:
@@ -34,6 +38,7 @@ class TokenBook:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: set[str] = set()
+        self._nonces: set[tuple[str, str, str]] = set()
 
     def issue(self) -> str:
         """A new JWT-shaped token (no secret goes into it)."""
@@ -51,6 +56,14 @@ class TokenBook:
         with self._lock:
             return token in self._tokens
 
+    def first_use(self, consumer: str, timestamp: str, nonce: str) -> bool:
+        """Whether this OAuth nonce is new (a replayed request reuses one)."""
+        with self._lock:
+            if (consumer, timestamp, nonce) in self._nonces:
+                return False
+            self._nonces.add((consumer, timestamp, nonce))
+            return True
+
     def expire_all(self) -> None:
         """Make every issued token invalid (clients must authenticate again)."""
         with self._lock:
@@ -59,6 +72,53 @@ class TokenBook:
 
 def _same(given: str, expected: str | None) -> bool:
     return expected is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _oauth_problem(problem: str) -> XrayApiError:
+    challenge = f'OAuth realm="xray-emulator", oauth_problem="{problem}"'
+    return XrayApiError(401, f"OAuth problem: {problem}", {"WWW-Authenticate": challenge})
+
+
+def _oauth_auth(config: Config, tokens: TokenBook, request: Incoming, header: str) -> None:
+    """Verify an ``Authorization: OAuth`` header signed with RSA-SHA1 (RFC 5849)."""
+    try:
+        from oauthlib.common import Request
+        from oauthlib.oauth1.rfc5849 import signature
+    except ImportError as exc:
+        raise XrayApiError(
+            500, "the Xray emulator verifies OAuth with oauthlib: pip install 'pytest-xray[oauth]'"
+        ) from exc
+    query = urlencode(sorted(request.query.items()))
+    try:
+        params = signature.collect_parameters(
+            uri_query=query, headers={"Authorization": header}, exclude_oauth_signature=False
+        )
+    except ValueError as exc:
+        raise _oauth_problem("parameter_rejected") from exc
+    fields = dict(params)
+    public_key = config.oauth_consumers.get(fields.get("oauth_consumer_key", ""))
+    if public_key is None:
+        raise _oauth_problem("consumer_key_unknown")
+    if fields.get("oauth_signature_method") != "RSA-SHA1":
+        raise _oauth_problem("signature_method_rejected")
+    if fields.get("oauth_token") not in config.oauth_tokens:
+        raise _oauth_problem("token_rejected")
+    try:
+        stamp = int(fields.get("oauth_timestamp", ""))
+    except ValueError:
+        stamp = 0
+    if abs(time.time() - stamp) > OAUTH_TIMESTAMP_WINDOW:
+        raise _oauth_problem("timestamp_refused")
+    host = request.header("Host") or "localhost"
+    uri = f"{config.scheme}://{host}{request.path}" + (f"?{query}" if query else "")
+    oauth_request = Request(uri, http_method=request.method)
+    oauth_request.params = [(k, v) for k, v in params if k != "oauth_signature"]
+    oauth_request.signature = fields.get("oauth_signature", "")
+    if not signature.verify_rsa_sha1(oauth_request, public_key):
+        raise _oauth_problem("signature_invalid")
+    nonce = fields.get("oauth_nonce", "")
+    if not nonce or not tokens.first_use(fields["oauth_consumer_key"], str(stamp), nonce):
+        raise _oauth_problem("nonce_used")
 
 
 def _server_auth(config: Config, scheme: str, credentials: str) -> None:
@@ -99,7 +159,9 @@ def check_auth(config: Config, tokens: TokenBook, request: Incoming) -> None:
         return
     scheme, _, credentials = (request.header("Authorization") or "").strip().partition(" ")
     scheme, credentials = scheme.lower(), credentials.strip()
-    if config.flavor == "server":
+    if config.flavor == "server" and scheme == "oauth" and config.oauth_consumers:
+        _oauth_auth(config, tokens, request, (request.header("Authorization") or "").strip())
+    elif config.flavor == "server":
         _server_auth(config, scheme, credentials)
     else:
         _cloud_auth(config, tokens, scheme, credentials)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -31,6 +33,10 @@ class XrayEmulator:
     ``known_tests``: None means every well-formed key is an existing Test; a set means only
     those (plus tests created through ``testInfo``). ``non_tests``: keys that exist but are
     not Tests (left out of test lookups, refused as test keys in imports).
+    ``oauth_consumers`` (consumer key -> RSA public key PEM) and ``oauth_tokens`` accept Jira
+    OAuth 1.0a on Server, signatures verified (needs the ``oauth`` extra).
+    ``tls_cert``/``tls_key`` serve HTTPS; ``tls_client_ca`` also requires a client
+    certificate signed by that CA (mutual TLS).
     """
 
     def __init__(
@@ -50,6 +56,11 @@ class XrayEmulator:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         validate_schema: bool = True,
         quiet: bool = True,
+        oauth_consumers: Mapping[str, str] | None = None,
+        oauth_tokens: Iterable[str] = (),
+        tls_cert: str | Path | None = None,
+        tls_key: str | Path | None = None,
+        tls_client_ca: str | Path | None = None,
     ) -> None:
         if flavor not in ("server", "cloud"):
             raise ValueError(f"flavor must be 'server' or 'cloud', not {flavor!r}")
@@ -72,7 +83,13 @@ class XrayEmulator:
             max_body_bytes=max_body_bytes,
             validate_schema=validate_schema,
             quiet=quiet,
+            oauth_consumers=dict(oauth_consumers or {}),
+            oauth_tokens=frozenset(oauth_tokens),
+            scheme="https" if tls_cert is not None else "http",
         )
+        if tls_client_ca is not None and tls_cert is None:
+            raise ValueError("tls_client_ca needs tls_cert (mutual TLS runs over HTTPS)")
+        self._tls = (tls_cert, tls_key, tls_client_ca)
         self._store = Store(known_tests, non_tests)
         self._app = EmulatorApp(self.config, self._store, lambda: self.url)
         self._server: EmulatorHTTPServer | None = None
@@ -86,7 +103,9 @@ class XrayEmulator:
             return self
         if self.config.validate_schema:
             require_jsonschema()  # fail now, with the install hint, not on the first import
-        server = EmulatorHTTPServer((self.host, self._requested_port), self._app)
+        server = EmulatorHTTPServer(
+            (self.host, self._requested_port), self._app, self._ssl_context()
+        )
         thread = threading.Thread(
             target=server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -96,6 +115,17 @@ class XrayEmulator:
         self._server, self._thread = server, thread
         thread.start()
         return self
+
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        cert, key, client_ca = self._tls
+        if cert is None:
+            return None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(cert), str(key) if key is not None else None)
+        if client_ca is not None:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(str(client_ca))
+        return context
 
     def stop(self) -> None:
         """Stop serving and close the socket. Idempotent."""
@@ -133,9 +163,9 @@ class XrayEmulator:
 
     @property
     def base_url(self) -> str:
-        """``http://host:port``, without the context path."""
+        """``http(s)://host:port``, without the context path."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.config.scheme}://{host}:{self.port}"
 
     @property
     def url(self) -> str:

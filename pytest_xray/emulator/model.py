@@ -61,6 +61,11 @@ class Config:
     max_body_bytes: int
     validate_schema: bool
     quiet: bool
+    oauth_consumers: Mapping[str, str] = field(default_factory=dict)
+    """Jira OAuth 1.0a application links: consumer key -> RSA public key (PEM)."""
+    oauth_tokens: frozenset[str] = frozenset()
+    """Access tokens the OAuth consumers may use."""
+    scheme: str = "http"
 
     @property
     def statuses(self) -> frozenset[str]:

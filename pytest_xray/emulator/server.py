@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -36,13 +37,26 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], app: EmulatorApp):
+    def __init__(
+        self, address: tuple[str, int], app: EmulatorApp, ssl_context: ssl.SSLContext | None = None
+    ):
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.app = app
+        self.ssl_context = ssl_context
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(address, EmulatorRequestHandler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection; with TLS, wrap it (the handshake runs in the handler's thread,
+        so a slow or failing client cannot block the accept loop)."""
+        connection, address = super().get_request()
+        if self.ssl_context is not None:
+            connection = self.ssl_context.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+        return connection, address
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Track the connection, so that :meth:`close_connections` can end it."""
@@ -68,7 +82,7 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet when a client went away (timeouts, dropped connections)."""
         error = sys.exc_info()[1]
-        if isinstance(error, (ConnectionError, TimeoutError)):
+        if isinstance(error, (ConnectionError, TimeoutError, ssl.SSLError)):
             return
         super().handle_error(request, client_address)
 
@@ -81,6 +95,13 @@ class EmulatorRequestHandler(BaseHTTPRequestHandler):
     server_version = "XrayEmulator/1.0"
     sys_version = ""
     timeout = 120  # idle keep-alive connections must not hold a thread forever
+
+    def setup(self) -> None:
+        """Finish the TLS handshake (if any) before reading the request."""
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
+        super().setup()
 
     def version_string(self) -> str:
         """The Server header."""

@@ -1,0 +1,124 @@
+"""What part of a saved report already reached Xray, recorded beside it.
+
+``REPORT.progress.json`` holds the report's SHA-256 (a rewritten report starts afresh), the
+Xray URL, the Test Execution key once known, how many ``tests[]`` entries Xray acknowledged,
+the entries Xray did not record, and whether a create may have happened without an answer.
+Never a secret: no credentials, headers or results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Progress", "ProgressFile", "progress_path"]
+
+_VERSION = 1
+
+
+def progress_path(report: Path) -> Path:
+    """Where the progress of ``report`` is kept."""
+    return report.with_name(report.name + ".progress.json")
+
+
+@dataclass
+class Progress:
+    """The upload state of one report."""
+
+    sha256: str = ""
+    total: int = 0
+    url: str | None = None
+    execution: str | None = None
+    sent: int = 0
+    """``tests[:sent]`` were answered by Xray (except the indices in ``not_recorded``)."""
+    not_recorded: list[int] = field(default_factory=list)
+    creating_since: str | None = None
+    """When a create was sent whose outcome is unknown (no answer): it may exist."""
+
+    @property
+    def done(self) -> bool:
+        """Everything was sent and recorded."""
+        return self.sent >= self.total and not self.not_recorded
+
+    def mark_creating(self) -> None:
+        self.creating_since = datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+class ProgressFile:
+    """The progress file of one report; write problems are kept in :attr:`error`, never
+    raised, because the upload itself matters more than its bookkeeping."""
+
+    def __init__(self, report: Path) -> None:
+        self.report = report
+        self.path = progress_path(report)
+        self.error: str | None = None
+        self._sha256 = _digest(report)
+
+    def load(self, total: int) -> Progress:
+        """The recorded progress of this exact report, or a fresh one."""
+        fresh = Progress(sha256=self._sha256, total=total)
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return fresh
+        if not isinstance(data, dict) or data.get("version") != _VERSION:
+            return fresh
+        if data.get("sha256") != self._sha256 or data.get("total") != total:
+            return fresh
+        try:
+            return Progress(
+                sha256=self._sha256,
+                total=total,
+                url=_text(data.get("url")),
+                execution=_text(data.get("execution")),
+                sent=min(int(data.get("sent", 0)), total),
+                not_recorded=[int(i) for i in data.get("not_recorded", ()) if 0 <= int(i) < total],
+                creating_since=_text(data.get("creating_since")),
+            )
+        except (TypeError, ValueError):
+            return fresh
+
+    def save(self, progress: Progress) -> None:
+        """Write ``progress`` atomically."""
+        data: dict[str, Any] = {"version": _VERSION, "report": self.report.name}
+        data.update(asdict(progress))
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                    json.dump(data, handle, indent=2)
+                    handle.write("\n")
+                os.replace(tmp, self.path)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError as error:
+            self.error = f"cannot record the upload progress in {self.path}: {error.strerror}"
+
+    def remove(self) -> None:
+        """Forget the progress (a new report was written over the old one)."""
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError as error:
+            self.error = f"cannot remove the stale {self.path}: {error.strerror}"
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return ""
+    return digest.hexdigest()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,195 @@
+"""Sending a report to Xray: in chunks, once, resumable.
+
+The first request creates the Test Execution (:func:`create_execution`), every later one
+imports into its key (:func:`import_into`), which is safe to repeat. Progress is recorded after
+each request (:mod:`pytest_xray.progress`), so a resend skips what Xray already has; a 413
+halves the chunk and tries again. Used by the session end and by ``pytest-xray upload``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_xray.chunks import Chunk, Limits, encode_body, next_chunk
+from pytest_xray.client import ImportResult, XrayClient
+from pytest_xray.errors import TooLargeError, UncertainError, XrayError
+from pytest_xray.payload import execution_issue
+from pytest_xray.progress import Progress, ProgressFile
+
+__all__ = ["Upload", "create_execution", "import_into", "send_payload"]
+
+
+@dataclass
+class Upload:
+    """What an upload did: the execution, Xray's complaints, and how much was sent now."""
+
+    key: str
+    requests: int = 0
+    sent: int = 0
+    skipped: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    info_messages: list[str] = field(default_factory=list)
+
+    def as_import_result(self) -> ImportResult:
+        """The upload as one import's answer."""
+        return ImportResult(
+            key=self.key, failed=list(self.failed), info_messages=list(self.info_messages)
+        )
+
+
+def create_execution(client: XrayClient, head: dict[str, Any], parts: list[bytes]) -> ImportResult:
+    """The first request: creates the Test Execution from ``head["info"]`` with the first
+    chunk, through the multipart endpoint when ``xray_execution_fields`` gives it Jira fields.
+    Never repeated once it may have reached Xray."""
+    body = encode_body(head, parts)
+    issue = execution_issue(head, client.settings)
+    if issue is not None:
+        return client.import_multipart(body, issue)
+    return client.import_json(body, creates=True)
+
+
+def import_into(
+    client: XrayClient, key: str, head: dict[str, Any], parts: list[bytes]
+) -> ImportResult:
+    """Import a chunk into the existing execution ``key``: re-importing only updates the same
+    Test Runs, so this is safe to repeat."""
+    return client.import_json(encode_body({"testExecutionKey": key, **head}, parts), creates=False)
+
+
+class _Sender:
+    """One upload's state: the execution key, the progress, the chunk limits."""
+
+    def __init__(
+        self,
+        client: XrayClient,
+        payload: dict[str, Any],
+        progress_file: ProgressFile | None,
+        new_execution: bool,
+    ) -> None:
+        self.client = client
+        self.tests: list[dict[str, Any]] = payload["tests"]
+        self.head = {k: v for k, v in payload.items() if k not in ("tests", "testExecutionKey")}
+        self.file = progress_file
+        self.progress = progress_file.load(len(self.tests)) if progress_file else Progress()
+        self.progress.total = len(self.tests)
+        self.key: str | None = self._starting_key(payload.get("testExecutionKey"), new_execution)
+        self.limits = Limits(client.settings.chunk_tests, client.settings.chunk_bytes)
+        self.upload = Upload(key=self.key or "")
+
+    def _where(self) -> str:
+        return str(self.file.report) if self.file else "the report"
+
+    def _starting_key(self, given: object, new_execution: bool) -> str | None:
+        state = self.progress
+        key = given if isinstance(given, str) and given else None
+        if state.execution is not None:
+            if key is not None and key != state.execution:
+                raise XrayError(
+                    f"{self._where()} was already partly sent to Test Execution "
+                    f"{state.execution}; resend it there (without --xray-execution), or delete "
+                    f"{self.file.path if self.file else 'its progress file'} to start over."
+                )
+            if state.url is not None and state.url != self.client.base:
+                raise XrayError(
+                    f"{self._where()} was partly sent to {state.url} (Test Execution "
+                    f"{state.execution}), not {self.client.base}; resend it there."
+                )
+            return state.execution
+        if state.creating_since is not None and key is None and not new_execution:
+            raise UncertainError(
+                f"an earlier upload of {self._where()} got no answer when creating a Test "
+                f"Execution ({state.creating_since}), so one may exist"
+            )
+        return key
+
+    def save(self) -> None:
+        if self.file is not None:
+            self.file.save(self.progress)
+
+    def run(self) -> Upload:
+        state = self.progress
+        retry_failed = set(state.not_recorded)  # not recorded last time: send them again
+        failed_now: set[int] = set()
+        pending = sorted(retry_failed) + list(range(state.sent, len(self.tests)))
+        self.upload.skipped = len(self.tests) - len(pending)
+        position = 0
+        while position < len(pending):
+            chunk = next_chunk(self.tests, pending, position, self.limits, self.head)
+            try:
+                result = self._send(chunk)
+            except TooLargeError as error:
+                self._shrink(chunk, error)
+                continue
+            except UncertainError:
+                raise
+            except XrayError as error:
+                if self.key is None or not self.upload.sent:
+                    raise
+                raise XrayError(
+                    f"{error} (Test Execution {self.key} has {state.sent - len(state.not_recorded)}"
+                    f" of {len(self.tests)} results; a resend sends the rest)"
+                ) from None
+            position += len(chunk)
+            self.upload.requests += 1
+            self.upload.sent += len(chunk)
+            self.upload.info_messages.extend(result.info_messages)
+            self.upload.failed.extend(result.failed)
+            refused = {key for key, _ in result.failed}
+            failed_now.update(i for i in chunk.indices if self.tests[i].get("testKey") in refused)
+            retry_failed.difference_update(chunk.indices)
+            state.not_recorded = sorted(retry_failed | failed_now)
+            state.sent = max(state.sent, max(chunk.indices) + 1)
+            self.save()
+        self.upload.key = self.key or ""
+        return self.upload
+
+    def _send(self, chunk: Chunk) -> ImportResult:
+        if self.key is not None:
+            return import_into(self.client, self.key, self.head, chunk.parts)
+        state = self.progress
+        state.url = self.client.base
+        state.mark_creating()
+        self.save()
+        try:
+            result = create_execution(self.client, self.head, chunk.parts)
+        except UncertainError:
+            raise  # the mark stays: a resend must not create blindly
+        except XrayError:
+            state.creating_since = None  # surely nothing was created
+            self.save()
+            raise
+        self.key = state.execution = result.key
+        state.creating_since = None
+        return result
+
+    def _shrink(self, chunk: Chunk, error: TooLargeError) -> None:
+        if len(chunk) == 1:
+            test = self.tests[chunk.indices[0]]
+            name = test.get("testKey") or "one test"
+            raise XrayError(
+                f"{error}: the result of {name} alone is {chunk.size / 2**20:.1f} MiB; "
+                "make its evidence smaller."
+            ) from None
+        self.limits = chunk_limits = self.limits.shrunk(chunk)
+        if self.client.notify is not None:
+            self.client.notify(
+                f"{error}; sending at most {chunk_limits.tests} tests "
+                f"({chunk_limits.bytes / 2**20:.1f} MiB) per request"
+            )
+
+
+def send_payload(
+    client: XrayClient,
+    payload: dict[str, Any],
+    progress_file: ProgressFile | None = None,
+    *,
+    new_execution: bool = False,
+) -> Upload:
+    """Send ``payload`` in chunks, skipping what ``progress_file`` says Xray already has.
+
+    ``new_execution``: create an execution even though an earlier attempt may have created
+    one (the user checked). Raises :class:`XrayError` (:class:`UncertainError` when a create
+    may have happened) after recording the progress.
+    """
+    return _Sender(client, payload, progress_file, new_execution).run()
