@@ -1,0 +1,483 @@
+"""Nothing is lost: retries, the never-two-executions rule, resend with progress, chunks.
+
+Faults are injected into the Xray emulator and travel over real sockets. The waits between
+retries are recorded, not slept (``sleeps`` fixture), except where the wait is measured.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from pytest_xray import retry
+from pytest_xray.cli import main as cli_main
+from pytest_xray.client import XrayClient
+from pytest_xray.emulator import XrayEmulator
+from pytest_xray.progress import progress_path
+from pytest_xray.report import write_report
+from pytest_xray.settings import Credentials, Settings
+from pytest_xray.upload import send_payload
+from tests.conftest import PAT, RunXray
+
+SUITE = """
+import pytest
+
+@pytest.mark.xray("CALC-1")
+def test_one(): pass
+
+@pytest.mark.xray("CALC-2")
+@pytest.mark.parametrize("n", [1, 2])
+def test_two(n): pass
+
+@pytest.mark.xray("CALC-3")
+def test_three(): pass
+"""
+KEYS = {"CALC-1", "CALC-2", "CALC-3"}
+IMPORT = "/rest/raven/2.0/import/execution"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    pytester.makepyfile(test_suite=SUITE)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    return pytester
+
+
+def imports(emulator: XrayEmulator) -> list[Any]:
+    return [r for r in emulator.requests if r.path.endswith("import/execution")]
+
+
+@dataclass
+class Resent:
+    status: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def resend(pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> Callable[..., Resent]:
+    """``pytest-xray upload ARGS`` in this process (from the pytester directory), fast."""
+
+    def run(*args: str) -> Resent:
+        capsys.readouterr()
+        status = cli_main(["upload", *args])
+        captured = capsys.readouterr()
+        return Resent(status, captured.out, captured.err)
+
+    return run
+
+
+def upload_command(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m pytest_xray upload ...`` in a real process, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_xray", "upload", *args],
+        capture_output=True, text=True, cwd=cwd, check=False, timeout=60,
+    )  # fmt: skip
+
+
+# -- retries -------------------------------------------------------------------------------
+
+
+def test_503_twice_then_success_gives_one_execution_with_every_result(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, sleeps: list[float]
+) -> None:
+    server.inject(status=503, times=2)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+    assert run.result.ret == pytest.ExitCode.OK
+    [execution] = server.executions.values()
+    assert set(execution.runs) == KEYS
+    assert [r.status for r in imports(server)] == [503, 503, 200]
+    assert len(sleeps) == 2
+    assert 0.5 <= sleeps[0] <= 1.0
+    assert 1.0 <= sleeps[1] <= 2.0
+    run.result.stdout.fnmatch_lines(
+        [
+            "*xray: *answered 503 (Service Unavailable)*; retry 1 of 4 in *s",
+            "*xray: *answered 503 (Service Unavailable)*; retry 2 of 4 in *s",
+            f"*xray: uploaded to Test Execution {execution.key}*",
+        ]
+    )
+
+
+def test_retry_after_is_honoured(server: XrayEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one test that really waits: Xray says 2 s, we wait 2 s, then it works."""
+    monkeypatch.setattr(retry, "sleep", time.sleep)
+    server.inject(status=429, retry_after=2)
+    settings = Settings(enabled=True, url=server.url, credentials=Credentials(token=PAT))
+    said: list[str] = []
+    payload = {"info": {"project": "CALC"}, "tests": [{"testKey": "CALC-1", "status": "PASS"}]}
+    with XrayClient(settings, notify=said.append) as client:
+        began = time.monotonic()
+        result = client.import_execution(payload)
+        waited = time.monotonic() - began
+    assert 2.0 <= waited < 4.0
+    assert result.key in server.executions
+    assert [r.status for r in imports(server)] == [429, 200]
+    assert said == [f"{server.url}{IMPORT} answered 429 (Too Many Requests): Too Many Requests "
+                    "(injected by the Xray emulator); retry 1 of 4 in 2.0 s"]  # fmt: skip
+
+
+def test_retry_after_as_http_date() -> None:
+    now = 1_700_000_000.0
+    date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(now + 30))
+    assert retry.retry_after_seconds(date, now=now) == 30
+    assert retry.retry_after_seconds("7", now=now) == 7
+    assert retry.retry_after_seconds("soon", now=now) is None
+
+
+def test_retry_after_beyond_max_wait_gives_up_at_once(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, sleeps: list[float]
+) -> None:
+    server.inject(status=429, retry_after=600)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-max-wait=60")
+    assert sleeps == []
+    assert len(imports(server)) == 1
+    run.result.stdout.fnmatch_lines(
+        ["*upload FAILED: *429*Xray asked to retry after 600 s (Retry-After), longer than "
+         "xray_max_wait (60 s): gave up",
+         "*resend it with: pytest-xray upload * --xray-url=* --xray-max-wait=60"]
+    )  # fmt: skip
+
+
+def test_gives_up_after_the_configured_retries_and_says_so(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, sleeps: list[float]
+) -> None:
+    server.inject(status=503, times=10)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-retries=2",
+                   "--xray-strict")  # fmt: skip
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # strict: a failed upload fails the run
+    assert len(imports(server)) == 3
+    assert len(sleeps) == 2
+    assert not server.executions
+    run.result.stdout.fnmatch_lines(["*upload FAILED: *503*(gave up after 3 attempts in * s*"])
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+def test_client_errors_are_not_retried(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    sleeps: list[float],
+    status: int,
+) -> None:
+    server.inject(status=status)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+    assert len(imports(server)) == 1
+    assert sleeps == []
+    assert f"answered {status}" in run.output or f"({status})" in run.output
+
+
+# -- never two executions ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault", [{"drop": True}, {"status": 502}, {"status": 504}], ids=["drop", "502", "504"]
+)
+def test_a_create_that_may_have_reached_xray_is_not_repeated(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    sleeps: list[float],
+    fault: dict[str, Any],
+    resend: Callable[..., Resent],
+) -> None:
+    server.inject(**fault)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json",
+                   report="r.json")  # fmt: skip
+    assert run.result.ret == pytest.ExitCode.OK
+    assert len(imports(server)) == 1
+    assert sleeps == []
+    run.result.stdout.fnmatch_lines(
+        [
+            "*upload FAILED: *the request may have created a Test Execution all the same, so it "
+            "was not repeated*",
+            "*look in Jira for a Test Execution in project CALC named 'pytest run on *' created "
+            "at *: Xray may have created it",
+            "*if it is there, send the results into it: pytest-xray upload *r.json "
+            f"--xray-url={server.url} --xray-execution KEY",
+            f"*if not, resend as a new one: pytest-xray upload *r.json --xray-url={server.url} "
+            "--new-execution",
+        ]
+    )
+    # A plain resend refuses to guess; --new-execution is the user's word that none exists.
+    refused = resend("r.json", f"--xray-url={server.url}")
+    assert refused.status == 1
+    assert "may exist" in refused.err
+    assert "--new-execution" in refused.err
+    assert len(imports(server)) == 1
+    created = resend("r.json", f"--xray-url={server.url}", "--new-execution")
+    assert created.status == 0, created.err
+    [execution] = server.executions.values()
+    assert set(execution.runs) == KEYS
+
+
+def test_read_timeout_on_create_makes_exactly_one_execution(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    sleeps: list[float],
+    resend: Callable[..., Resent],
+) -> None:
+    server.inject(delay=1.0)  # Xray handles it, but answers after our timeout
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-timeout=0.2",
+                   "--xray-output=r.json", report="r.json")  # fmt: skip
+    run.result.stdout.fnmatch_lines(["*upload FAILED: no answer from * within 0.2 s*not repeated*"])
+    deadline = time.monotonic() + 5
+    while not imports(server) and time.monotonic() < deadline:  # recorded once answered
+        time.sleep(0.05)
+    [key] = server.executions
+    assert len(imports(server)) == 1
+    assert sleeps == []
+    into = resend("r.json", f"--xray-url={server.url}", f"--xray-execution={key}")
+    assert into.status == 0, into.err
+    assert list(server.executions) == [key]
+    assert set(server.executions[key].runs) == KEYS
+    assert f"to Test Execution {key}" in into.out
+
+
+def test_import_into_a_known_execution_is_repeated_after_a_drop(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, sleeps: list[float]
+) -> None:
+    server.inject(drop=True)
+    server.inject(status=504)
+    run = run_xray(f"--xray-url={server.url}", "--xray-execution=CALC-77")
+    assert [r.status for r in imports(server)] == [0, 504, 200]
+    assert len(sleeps) == 2
+    assert list(server.executions) == ["CALC-77"]
+    assert set(server.executions["CALC-77"].runs) == KEYS
+    assert "uploaded to Test Execution CALC-77" in run.output
+
+
+# -- saved report and resend ---------------------------------------------------------------
+
+
+def test_server_down_from_the_start_then_resend_twice(
+    suite: pytest.Pytester, run_xray: RunXray, sleeps: list[float]
+) -> None:
+    with XrayEmulator(flavor="server", tokens={PAT}) as gone:
+        url = gone.url  # nothing listens there any more
+    lenient = run_xray(
+        f"--xray-url={url}", "--xray-project=CALC", report=".pytest_cache/d/xray/last-report.json"
+    )
+    strict = run_xray(f"--xray-url={url}", "--xray-project=CALC", "--xray-strict",
+                      report=".pytest_cache/d/xray/last-report.json")  # fmt: skip
+    assert lenient.result.ret == pytest.ExitCode.OK
+    assert strict.result.ret == pytest.ExitCode.TESTS_FAILED
+    assert len(sleeps) == 8  # four retries in each run
+    strict.result.stdout.fnmatch_lines(
+        [
+            "*upload FAILED: cannot reach *: Connection refused; check xray_url and the network "
+            "(gave up after 5 attempts*",
+            "*report saved to *last-report.json",
+            f"*resend it with: pytest-xray upload *last-report.json --xray-url={url}",
+        ]
+    )
+    report = strict.report_path
+    assert {t["testKey"] for t in strict.payload["tests"]} == KEYS
+    with XrayEmulator(flavor="server", tokens={PAT}) as server:
+        first = upload_command(str(report), f"--xray-url={server.url}", "--xray-project=CALC",
+                               cwd=suite.path)  # fmt: skip
+        assert first.returncode == 0, first.stderr
+        [execution] = server.executions.values()
+        assert set(execution.runs) == KEYS
+        assert f"to Test Execution {execution.key}: {server.url}/browse/{execution.key}" in (
+            first.stdout
+        )
+        second = upload_command(str(report), f"--xray-url={server.url}", cwd=suite.path)
+        assert second.returncode == 0, second.stderr
+        assert len(imports(server)) == 1  # nothing sent twice
+        assert f"nothing to send: every result of {report} is already in Test Execution " \
+               f"{execution.key}" in second.stdout  # fmt: skip
+    progress = json.loads(progress_path(report).read_text())
+    assert progress["execution"] == execution.key
+    assert progress["sent"] == progress["total"] == 3
+
+
+def test_console_script_resends(suite: pytest.Pytester, server: XrayEmulator) -> None:
+    report = suite.path / "saved.json"
+    write_report(
+        {"info": {"project": "CALC"}, "tests": [{"testKey": "CALC-1", "status": "PASS"}]}, report
+    )
+    script = Path(sys.executable).with_name("pytest-xray")
+    done = subprocess.run(
+        [str(script), "upload", str(report), f"--xray-url={server.url}"],
+        capture_output=True, text=True, cwd=suite.path, check=False, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(server.executions) == 1
+
+
+def test_a_new_report_starts_a_new_progress(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator
+) -> None:
+    """The pytest run overwrites the report and forgets the old progress beside it."""
+    first = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json")
+    second = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json")
+    assert "uploaded to Test Execution" in first.output
+    assert "uploaded" in second.output
+    assert len(server.executions) == 2
+    progress = json.loads(progress_path(suite.path / "r.json").read_text())
+    assert progress["execution"] == sorted(server.executions)[-1]
+
+
+# -- chunks --------------------------------------------------------------------------------
+
+
+def many_tests_suite(pytester: pytest.Pytester, count: int) -> None:
+    pytester.makepyfile(
+        test_many=f"""
+import pytest
+
+@pytest.mark.parametrize("n", range(1, {count + 1}))
+def test_many(n, request):
+    request.node.add_marker(pytest.mark.xray(f"CALC-{{n}}"))
+"""
+    )
+
+
+def test_chunks_by_count_first_creates_then_imports_into_its_key(
+    pytester: pytest.Pytester, run_xray: RunXray, server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    pytester.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.parametrize('n', range(1, 21))\n"
+        "def test_n(n, record_property): pass\n"
+        + "".join(f"@pytest.mark.xray('CALC-{n}')\ndef test_k{n}(): pass\n" for n in range(1, 21))
+    )
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-chunk-tests=7")
+    bodies = [json.loads(r.body) for r in imports(server)]
+    assert [len(b["tests"]) for b in bodies] == [7, 7, 6]
+    [execution] = server.executions.values()
+    assert "testExecutionKey" not in bodies[0]
+    assert bodies[0]["info"]["project"] == "CALC"
+    assert [b["testExecutionKey"] for b in bodies[1:]] == [execution.key] * 2
+    assert len(execution.runs) == 20
+    run.result.stdout.fnmatch_lines([f"*uploaded to Test Execution {execution.key}*in 3 requests"])
+
+
+def test_413_shrinks_the_chunk(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    pytester.makepyfile(
+        "".join(
+            f"import pytest\n@pytest.mark.xray('CALC-{n}')\ndef test_k{n}(): assert 0, 'x' * 200\n"
+            for n in range(1, 31)
+        )
+    )
+    with XrayEmulator(flavor="server", tokens={PAT}, max_body_bytes=8000) as server:
+        run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+        statuses = [r.status for r in imports(server)]
+        executions = server.executions
+        sizes = [len(r.body) for r in imports(server) if r.status == 200]
+    assert statuses[0] == 413
+    assert set(statuses[1:]) == {200}
+    assert max(sizes) <= 8000
+    [execution] = executions.values()
+    assert len(execution.runs) == 30
+    run.result.stdout.fnmatch_lines(
+        ["*xray: *answered 413*; sending at most * tests (* MiB) per request",
+         f"*uploaded to Test Execution {execution.key}*in {len(sizes)} requests"]
+    )  # fmt: skip
+
+
+def evidence_test(key: str, size: int) -> dict[str, Any]:
+    data = "A" * size  # valid base64 of the right length
+    evidence = {"data": data, "filename": "shot.png", "contentType": "image/png"}
+    return {"testKey": key, "status": "PASS", "evidence": [evidence]}
+
+
+def test_evidence_counts_toward_the_byte_budget(
+    pytester: pytest.Pytester, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    report = pytester.path / "evidence.json"
+    tests = [evidence_test(f"CALC-{n}", 40_000) for n in range(1, 7)]
+    write_report({"info": {"project": "CALC"}, "tests": tests}, report)
+    monkeypatch.chdir(pytester.path)
+    status = cli_main(["upload", str(report), f"--xray-url={server.url}",
+                       "--xray-chunk-bytes=100KiB"])  # fmt: skip
+    assert status == 0, capsys.readouterr().err
+    assert [len(json.loads(r.body)["tests"]) for r in imports(server)] == [2, 2, 2]
+    assert all(len(r.body) <= 100 * 1024 for r in imports(server))
+    [execution] = server.executions.values()
+    assert execution.runs["CALC-6"]["evidence"][0]["data"] == "A" * 40_000
+
+
+def test_one_result_larger_than_xray_accepts_is_named(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    report = pytester.path / "big.json"
+    tests = [evidence_test("CALC-1", 100), evidence_test("CALC-2", 50_000)]
+    write_report({"info": {"project": "CALC"}, "tests": tests}, report)
+    monkeypatch.chdir(pytester.path)
+    with XrayEmulator(flavor="server", tokens={PAT}, max_body_bytes=20_000) as server:
+        status = cli_main(["upload", str(report), f"--xray-url={server.url}"])
+        runs = {key: e.runs for key, e in server.executions.items()}
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "the result of CALC-2 alone is 0.0 MiB; make its evidence smaller" in err
+    [created] = runs.values()
+    assert set(created) == {"CALC-1"}  # what fitted is in Xray; a resend skips it
+
+
+@pytest.fixture
+def emulator_process() -> Iterator[str]:
+    """An emulator in its own process (so that memory measured here is only the uploader's)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_xray.emulator", "--token", PAT, "--no-schema"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    try:
+        yield line.rsplit(" ", 1)[-1].strip()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_50000_results_upload_in_chunks_with_bounded_memory(
+    tmp_path: Path, emulator_process: str
+) -> None:
+    comment = "assertion failed: " + "x" * 200
+    tests = [{"testKey": f"TEST-{n}", "status": "FAIL", "comment": comment}
+             for n in range(1, 50_001)]  # fmt: skip
+    payload = {"info": {"project": "CALC", "summary": "big"}, "tests": tests}
+    report = write_report(payload, tmp_path / "big.json")
+    size = report.stat().st_size
+    settings = Settings(
+        enabled=True, url=emulator_process, credentials=Credentials(token=PAT),
+        chunk_tests=10_000, chunk_bytes=512 * 1024,
+    )  # fmt: skip
+    from pytest_xray.progress import ProgressFile
+
+    with XrayClient(settings) as client:
+        tracemalloc.start()
+        try:
+            upload = send_payload(client, payload, ProgressFile(report))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert not upload.failed
+    assert upload.sent == 50_000
+    assert upload.requests == -(-size // (512 * 1024 - 300))  # the byte limit decides
+    # One request body for the whole run would need the report's size twice (str and bytes).
+    assert peak < size / 2, f"peak {peak} bytes for a {size}-byte report"
+    executions = requests.get(f"{emulator_process}/_emulator/executions", timeout=30).json()
+    [execution] = executions.values()
+    assert len(execution["runs"]) == 50_000
