@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from pytest_xray.settings import Credentials
 
-__all__ = ["INSTALL_HINT", "OAuthSetupError", "oauth1_auth", "read_private_key"]
+__all__ = ["INSTALL_HINT", "OAuthSetupError", "oauth1_auth", "read_private_key", "require_extra"]
 
 INSTALL_HINT = "pip install 'pytest-xray[oauth]'"
 
@@ -25,7 +25,8 @@ class OAuthSetupError(Exception):
     """The extra is missing or the private key file is unusable; the message says which."""
 
 
-def _require_extra() -> None:
+def require_extra() -> None:
+    """Raise :class:`OAuthSetupError` naming the install command unless the extra is there."""
     try:
         import cryptography  # noqa: F401
         import jwt  # noqa: F401  (oauthlib signs RSA-SHA1 through PyJWT)
@@ -38,7 +39,7 @@ def _require_extra() -> None:
 
 def read_private_key(path: Path) -> str:
     """The PEM text of the RSA private key in ``path``, or :class:`OAuthSetupError`."""
-    _require_extra()
+    require_extra()
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -60,7 +61,7 @@ def read_private_key(path: Path) -> str:
 
 def oauth1_auth(credentials: Credentials) -> AuthBase:
     """A requests auth object signing every request with RSA-SHA1 in the Authorization header."""
-    _require_extra()
+    require_extra()
     from oauthlib.oauth1 import SIGNATURE_RSA, SIGNATURE_TYPE_AUTH_HEADER
     from requests_oauthlib import OAuth1
 

@@ -637,8 +637,12 @@ def _oauth_key(env: Mapping[str, str], base: Path) -> str | None:
     name = env.get("XRAY_OAUTH_PRIVATE_KEY")
     if not name:
         return None
-    from pytest_xray.oauth import OAuthSetupError, read_private_key
+    from pytest_xray.oauth import OAuthSetupError, read_private_key, require_extra
 
+    try:
+        require_extra()
+    except OAuthSetupError as error:
+        raise _fail("credentials", str(error)) from None
     path = Path(os.path.expanduser(name))
     try:
         return read_private_key(path if path.is_absolute() else base / path)

@@ -1,0 +1,461 @@
+"""Secrets stay secret; TLS verification, private CAs, mutual TLS, proxies; Jira OAuth 1.0a."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from pytest_xray.emulator import XrayEmulator
+from pytest_xray.settings import resolve
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, PAT, SECRETS, USER, RunXray
+from tests.proxy import forwarding_proxy
+from tests.tls import Certificates, make_certificates, private_pem, public_pem, rsa_key
+
+SUITE = """
+import pytest
+
+@pytest.mark.xray("CALC-1")
+def test_one(): pass
+"""
+CONSUMER = "pytest-xray-link"
+OAUTH_TOKEN, OAUTH_TOKEN_SECRET = "oauth-access-token-5555", "oauth-token-secret-7777"
+PROXY_PASSWORD = "proxy-pass-3141"
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makepyfile(test_suite=SUITE)
+    return pytester
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def oauth_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """``(private key PEM file, public key PEM)`` of the application link."""
+    key = rsa_key()
+    path = tmp_path_factory.mktemp("oauth") / "jira-link.pem"
+    path.write_bytes(private_pem(key))
+    return path, public_pem(key)
+
+
+def use_oauth(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
+    monkeypatch.setenv("XRAY_OAUTH_CONSUMER_KEY", CONSUMER)
+    monkeypatch.setenv("XRAY_OAUTH_PRIVATE_KEY", str(key_file))
+    monkeypatch.setenv("XRAY_OAUTH_TOKEN", OAUTH_TOKEN)
+    monkeypatch.setenv("XRAY_OAUTH_TOKEN_SECRET", OAUTH_TOKEN_SECRET)
+
+
+@pytest.fixture
+def oauth_server(oauth_key: tuple[Path, str]) -> Iterator[XrayEmulator]:
+    with XrayEmulator(
+        flavor="server", oauth_consumers={CONSUMER: oauth_key[1]}, oauth_tokens={OAUTH_TOKEN}
+    ) as emulator:
+        yield emulator
+
+
+# -- secrets ---------------------------------------------------------------------------------
+
+Credentials = Callable[[pytest.MonkeyPatch, Path], None]
+
+
+def basic(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+
+
+def token(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+
+
+def client(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
+    monkeypatch.setenv("XRAY_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("XRAY_CLIENT_SECRET", CLIENT_SECRET)
+
+
+def oauth(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
+    use_oauth(monkeypatch, key_file)
+
+
+EXPECTED = {
+    "down": "Connection refused",
+    "refused": "refused the",
+    "503": "answered 503",
+    "drop": "broke before Xray answered",
+    "html": "HTML page",
+    "proxy": "Connection refused",
+}
+
+
+def all_files_text(root: Path) -> str:
+    texts = []
+    for path in root.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts:
+            texts.append(path.read_bytes().decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("credentials", [basic, token, client, oauth])
+@pytest.mark.parametrize("fault", ["down", "refused", "503", "drop", "html", "proxy"])
+def test_secrets_never_reach_output_logs_or_files(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    oauth_key: tuple[Path, str],
+    credentials: Credentials,
+    fault: str,
+) -> None:
+    cloud = credentials is client
+    credentials(monkeypatch, oauth_key[0])
+    if fault == "proxy":  # nothing listens there: the error quotes the proxy
+        monkeypatch.setenv("XRAY_PROXY", f"http://proxyuser:{PROXY_PASSWORD}@127.0.0.1:9")
+    known = {
+        "users": {USER: PASSWORD},
+        "tokens": {PAT},
+        "clients": {CLIENT_ID: CLIENT_SECRET},
+        "oauth_consumers": {CONSUMER: oauth_key[1]},
+        "oauth_tokens": {OAUTH_TOKEN},
+    }
+    if fault == "refused":  # the emulator knows none of these credentials
+        known = {"users": {USER: "other"}, "tokens": {"other"}, "clients": {CLIENT_ID: "other"}}
+    flavor = "cloud" if cloud else "server"
+    with XrayEmulator(flavor=flavor, **known) as emulator:  # type: ignore[arg-type]
+        url = emulator.url
+        jwts: list[str] = []
+        if fault in ("503", "drop", "html"):
+            target = "import/execution" if cloud else None
+            emulator.inject(
+                status=503 if fault == "503" else None, drop=fault == "drop",
+                html=fault == "html", times=10, match=target,
+            )  # fmt: skip
+        if fault == "down":
+            emulator.stop()
+        run = run_xray(
+            f"--xray-url={url}", "--xray-project=CALC", "--xray-output=report.json",
+            "--xray-retries=1", "--log-level=DEBUG", "--log-file=debug.log", "-rA",
+            *(["--xray-cloud"] if cloud else []), report="report.json",
+        )  # fmt: skip
+        if emulator.running:
+            jwts = [
+                r.headers["Authorization"].removeprefix("Bearer ")
+                for r in emulator.requests
+                if r.headers.get("Authorization", "").startswith("Bearer ey")
+            ]
+    assert "upload FAILED" in run.output
+    assert EXPECTED[fault] in run.output
+    assert "Traceback" not in run.output
+    everything = run.output + all_files_text(suite.path)
+    assert "debug.log" in {p.name for p in suite.path.iterdir()}
+    key_text = oauth_key[0].read_text()
+    for secret in (*SECRETS, OAUTH_TOKEN, OAUTH_TOKEN_SECRET, PROXY_PASSWORD, *jwts):
+        assert secret not in everything, "a secret leaked"
+    assert key_text.splitlines()[1] not in everything  # the private key's content
+    assert (suite.path / "report.json").exists()
+
+
+def test_exception_text_and_urls_are_scrubbed() -> None:
+    from pytest_xray.client import scrub
+
+    text = "ProxyError('Cannot connect to proxy http://bob:hunter2@proxy:3128/', 's3cret')"
+    assert scrub(text, ("s3cret",)) == (
+        "ProxyError('Cannot connect to proxy http://***@proxy:3128/', '***')"
+    )
+
+
+# -- TLS -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server(certificates: Certificates) -> Iterator[XrayEmulator]:
+    with XrayEmulator(
+        tokens={PAT}, tls_cert=certificates.server, tls_key=certificates.server_key
+    ) as emulator:
+        yield emulator
+
+
+def test_tls_is_verified_by_default(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    tls_server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    assert tls_server.url.startswith("https://")
+    run = run_xray(f"--xray-url={tls_server.url}", "--xray-project=CALC")
+    run.result.stdout.fnmatch_lines(
+        ["*upload FAILED: TLS with * failed: certificate verify failed: *; for a private CA set "
+         "XRAY_CA_BUNDLE*"]
+    )  # fmt: skip
+    assert sleeps == []  # a certificate problem does not pass by waiting
+    assert not tls_server.executions
+
+
+def test_private_ca_bundle(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    tls_server: XrayEmulator,
+    certificates: Certificates,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.setenv("XRAY_CA_BUNDLE", str(certificates.ca))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/nonexistent/bundle.pem")  # ours wins
+    run = run_xray(f"--xray-url={tls_server.url}", "--xray-project=CALC")
+    assert len(tls_server.executions) == 1
+    assert "WARNING" not in run.output
+
+
+def test_verify_off_works_with_a_visible_warning(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    tls_server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.setenv("XRAY_VERIFY", "false")
+    run = run_xray(f"--xray-url={tls_server.url}", "--xray-project=CALC", "-qq")
+    assert len(tls_server.executions) == 1
+    run.result.stdout.fnmatch_lines(
+        ["*xray: WARNING: TLS certificate verification is OFF (XRAY_VERIFY=false)*"]
+    )
+    assert "InsecureRequestWarning" not in run.output
+
+
+def test_mutual_tls(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    certificates: Certificates,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    suite.makeini(
+        f"""
+        [pytest]
+        xray_ca_bundle = {certificates.ca}
+        xray_client_cert = {certificates.client}
+        xray_client_key = {certificates.client_key}
+        """
+    )
+    with XrayEmulator(
+        tokens={PAT}, tls_cert=certificates.server, tls_key=certificates.server_key,
+        tls_client_ca=certificates.ca,
+    ) as server:  # fmt: skip
+        run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+        assert len(server.executions) == 1
+        suite.makeini(f"[pytest]\nxray_ca_bundle = {certificates.ca}\n")
+        without = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+        assert len(server.executions) == 1
+    assert "upload FAILED" in without.output
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--xray-ca-bundle=missing.pem"], {}, "--xray-ca-bundle: */missing.pem does not exist*"),
+        ([], {"XRAY_CLIENT_CERT": "nope.pem"}, "environment variable XRAY_CLIENT_CERT: *nope.pem*"),
+        (["--xray-client-key=k.pem"], {}, "--xray-client-key: a client key needs its certificate*"),
+        ([], {"XRAY_VERIFY": "false", "XRAY_CA_BUNDLE": "ca.pem"}, "*verification is off but*"),
+        (["--xray-proxy=http://u:pw@proxy:3128"], {}, "--xray-proxy: *carries a password*"),
+        (["--xray-retries=-1"], {}, "--xray-retries: '-1' is not a whole number >= 0."),
+        (["--xray-chunk-bytes=10"], {}, "--xray-chunk-bytes: '10' is not a size of at least*"),
+        (["--xray-max-wait=0"], {}, "--xray-max-wait: '0' is not a positive number*"),
+    ],
+)
+def test_bad_transport_settings_are_usage_errors_before_tests(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    message: str,
+) -> None:
+    (suite.path / "ca.pem").write_text("not used")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    run = run_xray("--xray-dry-run", *args)
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    run.result.stderr.fnmatch_lines([f"*pytest-xray: {message}"])
+    assert "test_one" not in run.output
+
+
+def test_chunk_sizes_accept_units(pytester: pytest.Pytester) -> None:
+    config = pytester.parseconfig("--xray", "--xray-chunk-bytes=20MiB", "--xray-chunk-tests=50")
+    settings = resolve(config, env={"XRAY_RETRIES": "0", "XRAY_MAX_WAIT": "30"})
+    assert (settings.chunk_bytes, settings.chunk_tests) == (20 * 1024 * 1024, 50)
+    assert (settings.retries, settings.max_wait) == (0, 30.0)
+
+
+@pytest.mark.parametrize(
+    ("url", "warned"),
+    [
+        ("http://jira.example.com", True),
+        ("https://jira.example.com", False),
+        ("http://localhost:8080", False),
+        ("http://127.0.0.1:8080", False),
+        ("http://[::1]:80", False),
+    ],
+)
+def test_credentials_over_plain_http_are_warned_about(
+    pytester: pytest.Pytester, url: str, warned: bool
+) -> None:
+    config = pytester.parseconfig("--xray", f"--xray-url={url}", "--xray-project=CALC")
+    settings = resolve(config, env={"XRAY_TOKEN": PAT})
+    found = [w for w in settings.warnings if "unencrypted over plain http://" in w]
+    assert bool(found) is warned
+
+
+# -- proxies ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["environment", "setting"])
+def test_proxy(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with forwarding_proxy() as (proxy, seen):
+        args = [f"--xray-url={server.url}", "--xray-project=CALC"]
+        if how == "environment":
+            monkeypatch.setenv("HTTP_PROXY", proxy)
+        else:
+            monkeypatch.delenv("HTTP_PROXY", raising=False)
+            monkeypatch.delenv("http_proxy", raising=False)
+            args.append(f"--xray-proxy={proxy}")
+        run = run_xray(*args)
+    assert seen == [f"{server.url}/rest/raven/2.0/import/execution"]
+    assert len(server.executions) == 1
+    assert "uploaded to Test Execution" in run.output
+
+
+# -- Jira OAuth 1.0a -------------------------------------------------------------------------
+
+
+def test_oauth_signature_is_accepted(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    oauth_server: XrayEmulator,
+    oauth_key: tuple[Path, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_oauth(monkeypatch, oauth_key[0])
+    run = run_xray(f"--xray-url={oauth_server.url}", "--xray-project=CALC")
+    [execution] = oauth_server.executions.values()
+    assert "CALC-1" in execution.runs
+    header = oauth_server.requests[0].headers["Authorization"]
+    assert header.startswith("OAuth ")
+    assert 'oauth_signature_method="RSA-SHA1"' in header
+    assert f'oauth_consumer_key="{CONSUMER}"' in header
+    assert "uploaded to Test Execution" in run.output
+
+
+def test_oauth_with_a_wrong_key_is_refused(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    oauth_server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wrong = suite.path / "wrong.pem"
+    wrong.write_bytes(private_pem(rsa_key()))
+    use_oauth(monkeypatch, wrong)
+    run = run_xray(f"--xray-url={oauth_server.url}", "--xray-project=CALC")
+    assert not oauth_server.executions
+    assert [r.status for r in oauth_server.requests] == [401]
+    run.result.stdout.fnmatch_lines(
+        ["*upload FAILED: *refused the credentials (401): OAuth problem: signature_invalid; "
+         "check XRAY_OAUTH_CONSUMER_KEY, XRAY_OAUTH_PRIVATE_KEY and XRAY_OAUTH_TOKEN*"]
+    )  # fmt: skip
+
+
+def test_emulator_refuses_a_replayed_oauth_request(
+    oauth_server: XrayEmulator, oauth_key: tuple[Path, str]
+) -> None:
+    """The emulator checks the nonce too: the same signed request twice is refused."""
+    import requests
+    from oauthlib.oauth1 import SIGNATURE_RSA
+    from requests_oauthlib import OAuth1
+
+    auth = OAuth1(CONSUMER, rsa_key=oauth_key[0].read_text(), resource_owner_key=OAUTH_TOKEN,
+                  signature_method=SIGNATURE_RSA)  # fmt: skip
+    body = b'{"testExecutionKey": "CALC-9", "tests": [{"testKey": "CALC-1", "status": "PASS"}]}'
+    url = f"{oauth_server.url}/rest/raven/2.0/import/execution"
+    prepared = requests.Request(
+        "POST", url, data=body, headers={"Content-Type": "application/json"}, auth=auth
+    ).prepare()
+    with requests.Session() as session:
+        first = session.send(prepared, timeout=10)
+        again = session.send(prepared, timeout=10)
+    assert first.status_code == 200
+    assert again.status_code == 401
+    assert "nonce_used" in again.text
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"XRAY_TOKEN": PAT}, "XRAY_TOKEN and XRAY_OAUTH_* are all set; keep only one of them."),
+        ({"XRAY_OAUTH_TOKEN": ""}, "Jira OAuth needs *XRAY_OAUTH_TOKEN not set."),
+        (
+            {"XRAY_OAUTH_PRIVATE_KEY": "nope.pem"},
+            "*XRAY_OAUTH_PRIVATE_KEY: cannot read */nope.pem*",
+        ),
+        (
+            {"XRAY_OAUTH_PRIVATE_KEY": "test_suite.py"},
+            "*is not an unencrypted PEM RSA private key*",
+        ),
+    ],
+)
+def test_oauth_setup_errors(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    oauth_key: tuple[Path, str],
+    env: dict[str, str],
+    message: str,
+) -> None:
+    use_oauth(monkeypatch, oauth_key[0])
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    run = run_xray("--xray-url=https://jira.example.com", "--xray-project=CALC")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    run.result.stderr.fnmatch_lines([f"*pytest-xray: *{message}"])
+
+
+def test_oauth_on_cloud_is_a_usage_error(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    oauth_key: tuple[Path, str],
+) -> None:
+    use_oauth(monkeypatch, oauth_key[0])
+    run = run_xray("--xray-url=https://xray.cloud.getxray.app", "--xray-project=CALC")
+    run.result.stderr.fnmatch_lines(["*Jira OAuth (XRAY_OAUTH_*) is for Xray Server*"])
+
+
+def test_missing_oauth_extra_names_the_install_command(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    oauth_key: tuple[Path, str],
+) -> None:
+    use_oauth(monkeypatch, oauth_key[0])
+    monkeypatch.setitem(sys.modules, "requests_oauthlib", None)  # as if not installed
+    run = run_xray("--xray-url=https://jira.example.com", "--xray-project=CALC")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    run.result.stderr.fnmatch_lines(
+        ["ERROR: pytest-xray: credentials: Jira OAuth needs the oauth extra (requests_oauthlib "
+         "is not installed): pip install 'pytest-xray?oauth?'"]
+    )  # fmt: skip
