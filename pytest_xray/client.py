@@ -212,9 +212,11 @@ class XrayClient:
             ) from None
         except requests.exceptions.ConnectionError as error:
             if _before_sending(error):
+                check = "xray_url and the network"
+                if isinstance(error, requests.exceptions.ProxyError):
+                    check = "the proxy (xray_proxy, HTTPS_PROXY, HTTP_PROXY, NO_PROXY)"
                 raise TransientError(
-                    f"cannot reach {url}: {self._reason(error)}; check xray_url and the network",
-                    reached=False,
+                    f"cannot reach {url}: {self._reason(error)}; check {check}", reached=False
                 ) from None
             raise TransientError(
                 f"the connection to {url} broke before Xray answered: {self._reason(error)}",

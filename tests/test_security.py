@@ -89,7 +89,7 @@ EXPECTED = {
     "503": "answered 503",
     "drop": "broke before Xray answered",
     "html": "HTML page",
-    "proxy": "Connection refused",
+    "proxy": "Connection refused; check the proxy (xray_proxy, HTTPS_PROXY",
 }
 
 
