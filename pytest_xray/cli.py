@@ -63,7 +63,8 @@ def _upload(path: Path, settings: Settings, new_execution: bool) -> int:
         print(f"nothing to send: every result of {path} is already in {where}")
     else:
         skipped = f" ({upload.skipped} sent before)" if upload.skipped else ""
-        print(f"uploaded {upload.sent} results of {path}{skipped} to {where}")
+        results = "1 result" if upload.sent == 1 else f"{upload.sent} results"
+        print(f"uploaded {results} of {path}{skipped} to {where}")
     for key, message in upload.failed:
         print(f"not recorded by Xray: {key}: {message}", file=sys.stderr)
     return 1 if upload.failed else 0

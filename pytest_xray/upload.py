@@ -108,6 +108,20 @@ class _Sender:
             self.file.save(self.progress)
 
     def run(self) -> Upload:
+        try:
+            return self._run()
+        except UncertainError:
+            raise
+        except XrayError as error:
+            if self.key is None or not self.upload.sent:
+                raise
+            has = self.progress.sent - len(self.progress.not_recorded)
+            raise XrayError(
+                f"{error} (Test Execution {self.key} has {has} of {len(self.tests)} results; "
+                "a resend sends the rest)"
+            ) from None
+
+    def _run(self) -> Upload:
         state = self.progress
         retry_failed = set(state.not_recorded)  # not recorded last time: send them again
         failed_now: set[int] = set()
@@ -121,15 +135,6 @@ class _Sender:
             except TooLargeError as error:
                 self._shrink(chunk, error)
                 continue
-            except UncertainError:
-                raise
-            except XrayError as error:
-                if self.key is None or not self.upload.sent:
-                    raise
-                raise XrayError(
-                    f"{error} (Test Execution {self.key} has {state.sent - len(state.not_recorded)}"
-                    f" of {len(self.tests)} results; a resend sends the rest)"
-                ) from None
             position += len(chunk)
             self.upload.requests += 1
             self.upload.sent += len(chunk)
@@ -168,15 +173,22 @@ class _Sender:
             test = self.tests[chunk.indices[0]]
             name = test.get("testKey") or "one test"
             raise XrayError(
-                f"{error}: the result of {name} alone is {chunk.size / 2**20:.1f} MiB; "
+                f"{error}: the result of {name} alone is {size_text(chunk.size)}; "
                 "make its evidence smaller."
             ) from None
         self.limits = chunk_limits = self.limits.shrunk(chunk)
         if self.client.notify is not None:
             self.client.notify(
                 f"{error}; sending at most {chunk_limits.tests} tests "
-                f"({chunk_limits.bytes / 2**20:.1f} MiB) per request"
+                f"({size_text(chunk_limits.bytes)}) per request"
             )
+
+
+def size_text(size: int) -> str:
+    """``size`` bytes for people: ``48.8 KiB``, ``20.0 MiB``."""
+    if size < 1024**2:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / 1024**2:.1f} MiB"
 
 
 def send_payload(

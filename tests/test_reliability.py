@@ -388,7 +388,7 @@ def test_413_shrinks_the_chunk(
     [execution] = executions.values()
     assert len(execution.runs) == 30
     run.result.stdout.fnmatch_lines(
-        ["*xray: *answered 413*; sending at most * tests (* MiB) per request",
+        ["*xray: *answered 413*; sending at most * tests (* KiB) per request",
          f"*uploaded to Test Execution {execution.key}*in {len(sizes)} requests"]
     )  # fmt: skip
 
@@ -428,11 +428,24 @@ def test_one_result_larger_than_xray_accepts_is_named(
     with XrayEmulator(flavor="server", tokens={PAT}, max_body_bytes=20_000) as server:
         status = cli_main(["upload", str(report), f"--xray-url={server.url}"])
         runs = {key: e.runs for key, e in server.executions.items()}
+        port = server.port
     err = capsys.readouterr().err
     assert status == 1
-    assert "the result of CALC-2 alone is 0.0 MiB; make its evidence smaller" in err
-    [created] = runs.values()
-    assert set(created) == {"CALC-1"}  # what fitted is in Xray; a resend skips it
+    assert "answered 413: the request is too large for Xray: the result of CALC-2 alone is " \
+           "48.9 KiB; make its evidence smaller." in err  # fmt: skip
+    [(key, created)] = runs.items()
+    assert set(created) == {"CALC-1"}
+    assert f"(Test Execution {key} has 1 of 2 results; a resend sends the rest)" in err
+    # The same Xray (same URL), now accepting more: the resend sends only CALC-2, into the key.
+    with XrayEmulator(flavor="server", tokens={PAT}, port=port) as server:
+        status = cli_main(["upload", str(report), f"--xray-url={server.url}"])
+        [sent] = imports(server)
+    out = capsys.readouterr().out
+    assert status == 0
+    body = json.loads(sent.body)
+    assert body["testExecutionKey"] == key
+    assert [t["testKey"] for t in body["tests"]] == ["CALC-2"]
+    assert f"uploaded 1 result of {report} (1 sent before) to Test Execution {key}" in out
 
 
 @pytest.fixture
