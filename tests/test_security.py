@@ -459,3 +459,38 @@ def test_missing_oauth_extra_names_the_install_command(
         ["ERROR: pytest-xray: credentials: Jira OAuth needs the oauth extra (requests_oauthlib "
          "is not installed): pip install 'pytest-xray?oauth?'"]
     )  # fmt: skip
+
+
+def test_emulator_command_serves_tls_and_oauth(
+    certificates: Certificates, oauth_key: tuple[Path, str], tmp_path: Path
+) -> None:
+    import subprocess
+
+    import requests
+    from oauthlib.oauth1 import SIGNATURE_RSA
+    from requests_oauthlib import OAuth1
+
+    public = tmp_path / "public.pem"
+    public.write_text(oauth_key[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_xray.emulator", "--tls-cert", str(certificates.server),
+         "--tls-key", str(certificates.server_key), "--oauth-consumer", f"{CONSUMER}:{public}",
+         "--oauth-token", OAUTH_TOKEN],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().rsplit(" ", 1)[-1].strip()
+        assert url.startswith("https://127.0.0.1:")
+        auth = OAuth1(CONSUMER, rsa_key=oauth_key[0].read_text(), resource_owner_key=OAUTH_TOKEN,
+                      signature_method=SIGNATURE_RSA)  # fmt: skip
+        answer = requests.post(
+            f"{url}/rest/raven/2.0/import/execution",
+            json={"info": {"project": "CALC"}, "tests": [{"testKey": "CALC-1", "status": "PASS"}]},
+            auth=auth, verify=str(certificates.ca), timeout=10,
+        )  # fmt: skip
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["testExecIssue"]["key"].startswith("CALC-")

@@ -11,9 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import ssl
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 
 from .checks import MissingDependencyError
@@ -87,6 +89,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STATUS",
         help="an extra Test Run status (repeatable)",
     )
+    parser.add_argument(
+        "--oauth-consumer",
+        action="append",
+        type=_pair,
+        default=[],
+        metavar="KEY:PUBLIC_KEY_FILE",
+        help="Server: a Jira OAuth application link and its RSA public key (PEM; repeatable)",
+    )
+    parser.add_argument(
+        "--oauth-token",
+        action="append",
+        default=[],
+        metavar="TOKEN",
+        help="Server: an OAuth access token the consumers may use (repeatable)",
+    )
+    parser.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate")
+    parser.add_argument("--tls-key", default=None, help="key of --tls-cert (if not inside it)")
+    parser.add_argument(
+        "--tls-client-ca", default=None, help="require client certificates signed by this CA"
+    )
     parser.add_argument("--max-body-bytes", type=int, default=None, help="413 above this size")
     parser.add_argument("--no-auth", action="store_true", help="accept anonymous requests")
     parser.add_argument("--no-schema", action="store_true", help="skip JSON schema validation")
@@ -115,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     tokens = _keys(os.environ.get("XRAY_EMULATOR_TOKENS", "")) + args.token
     options = {} if args.max_body_bytes is None else {"max_body_bytes": args.max_body_bytes}
     try:
+        consumers = {key: Path(file).read_text() for key, file in args.oauth_consumer}
+    except OSError as exc:
+        parser.error(f"--oauth-consumer: {exc}")
+    try:
         emulator = XrayEmulator(
             flavor=args.flavor,
             host=args.host,
@@ -129,10 +155,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             custom_statuses=args.custom_status,
             validate_schema=not args.no_schema,
             quiet=not args.verbose,
+            oauth_consumers=consumers,
+            oauth_tokens=args.oauth_token,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
+            tls_client_ca=args.tls_client_ca,
             **options,
         )
         emulator.start()
-    except (ValueError, MissingDependencyError) as exc:
+    except (ValueError, MissingDependencyError, ssl.SSLError) as exc:
         parser.error(str(exc))
     except OSError as exc:
         print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
