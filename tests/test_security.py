@@ -266,7 +266,7 @@ def test_mutual_tls(
         ([], {"XRAY_VERIFY": "false", "XRAY_CA_BUNDLE": "ca.pem"}, "*verification is off but*"),
         (["--xray-proxy=http://u:pw@proxy:3128"], {}, "--xray-proxy: *carries a password*"),
         (["--xray-retries=-1"], {}, "--xray-retries: '-1' is not a whole number >= 0."),
-        (["--xray-chunk-bytes=10"], {}, "--xray-chunk-bytes: '10' is not a size of at least*"),
+        (["--xray-chunk-bytes=10"], {}, "--xray-chunk-bytes: '10' is less than 1KiB*"),
         (["--xray-max-wait=0"], {}, "--xray-max-wait: '0' is not a positive number*"),
     ],
 )
