@@ -494,3 +494,34 @@ def test_50000_results_upload_in_chunks_with_bounded_memory(
     executions = requests.get(f"{emulator_process}/_emulator/executions", timeout=30).json()
     [execution] = executions.values()
     assert len(execution["runs"]) == 50_000
+
+
+def test_execution_fields_create_by_multipart_then_chunks_import_into_its_key(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, sleeps: list[float]
+) -> None:
+    suite.makeini('[pytest]\nxray_execution_fields = {"labels": ["nightly"]}\n')
+    server.inject(status=503, match="import/execution/multipart")  # a refusal: retried
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-chunk-tests=2")
+    paths = [(r.path.rsplit("/raven/2.0/", 1)[-1], r.status) for r in server.requests]
+    assert paths == [
+        ("import/execution/multipart", 503),
+        ("import/execution/multipart", 200),
+        ("import/execution", 200),
+    ]
+    [execution] = server.executions.values()
+    assert execution.info["issue_fields"]["fields"]["labels"] == ["nightly"]
+    assert set(execution.runs) == KEYS
+    assert json.loads(server.requests[-1].body)["testExecutionKey"] == execution.key
+    assert len(sleeps) == 1
+    assert "in 2 requests" in run.output
+
+
+def test_a_multipart_create_is_not_repeated_after_a_drop(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, sleeps: list[float]
+) -> None:
+    suite.makeini('[pytest]\nxray_execution_fields = {"labels": ["nightly"]}\n')
+    server.inject(drop=True, match="import/execution/multipart")
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+    assert len(server.requests) == 1
+    assert sleeps == []
+    assert "not repeated" in run.output
