@@ -38,6 +38,7 @@ from pytest_xray.markers import (
 )
 from pytest_xray.model import Evidence, Execution, Outcome, TestResult, truncate
 from pytest_xray.settings import Settings
+from pytest_xray.workers import WORKER_META_DIR, MetaDirectory, worker_id, write_worker_meta
 
 __all__ = ["META_ATTRIBUTE", "ItemAnnotator", "ResultCollector"]
 
@@ -47,11 +48,35 @@ META_ATTRIBUTE = "xray_meta"
 meta_key = pytest.StashKey[dict[str, Any]]()
 
 
-class ItemAnnotator:
-    """Validates ``xray`` markers at collection and annotates setup and teardown reports."""
+def junit_properties(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """The testcase properties of Xray's JUnit format for a test's Xray data: one ``test_key``
+    per key (Xray documents one per testcase; see the README), ``requirements`` and ``defects``
+    comma-separated."""
+    properties = [("test_key", key) for key in meta["keys"]]
+    for name in ("requirements", "defects"):
+        if meta.get(name):
+            properties.append((name, ",".join(meta[name])))
+    return properties
 
-    def __init__(self, settings: Settings) -> None:
+
+class ItemAnnotator:
+    """Validates ``xray`` markers at collection and annotates setup and teardown reports.
+
+    With ``junit_properties`` (``--junitxml`` is on) each marked item also gets Xray's JUnit
+    properties in ``user_properties``, which pytest's junitxml writes into its testcase (also
+    under xdist: user properties travel on the reports).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        junit_properties: bool = False,
+        worker_meta_dir: str | None = None,
+    ) -> None:
         self.settings = settings
+        self.junit_properties = junit_properties
+        self.worker_meta_dir = worker_meta_dir
+        """On an xdist worker: where to leave the crash-safe copy (:mod:`pytest_xray.workers`)."""
         # Xray Server imports Test Run custom fields only through REST API 2.0.
         self._custom_fields_refused = not settings.cloud and settings.api_version == "1.0"
 
@@ -97,12 +122,25 @@ class ItemAnnotator:
                 continue
             if meta is not None:
                 node.stash[meta_key] = meta
+                if self.junit_properties and meta["keys"]:
+                    node.user_properties.extend(junit_properties(meta))
         if errors:
             # A real collection error: pytest shows it under "ERROR collecting" and stops.
             report.outcome = "failed"
             report.longrepr = "\n".join(errors)
             report.result = []
         return report
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self.worker_meta_dir is None:
+            return
+        metas = {}
+        for item in session.items:
+            meta = item.stash.get(meta_key, None)
+            if meta is not None:
+                metas[item.nodeid] = meta
+        worker = session.config.workerinput["workerid"]  # type: ignore[attr-defined]
+        write_worker_meta(self.worker_meta_dir, worker, metas)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -158,7 +196,7 @@ class _Pending:
         when, outcome = report.when, report.outcome
         wasxfail = hasattr(report, "wasxfail")
         if outcome == "failed":
-            text = report.longreprtext
+            text = failure_text(report)
             label = f"{when} error" if when in ("setup", "teardown") else "worker crashed"
             if when == "call":
                 self.outcome, self.message = Outcome.FAILED, text
@@ -179,6 +217,21 @@ class _Pending:
         self.message = truncate(self.message)
 
 
+def _worker_of(report: pytest.TestReport) -> str | None:
+    return worker_id(getattr(report, "node", None))
+
+
+def failure_text(report: pytest.TestReport) -> str:
+    """The report's text as pytest shows it, without the ``[gw0] linux -- Python ...`` line
+    that reports from an xdist worker start with (so that a run gives the same text with or
+    without xdist)."""
+    text = report.longreprtext
+    worker = _worker_of(report)
+    if worker is not None and text.startswith(f"[{worker}] "):
+        text = text.partition("\n")[2].strip()  # strip() as longreprtext does
+    return text
+
+
 def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
@@ -189,7 +242,11 @@ def _skip_reason(report: pytest.TestReport) -> str:
 
 @dataclass(eq=False)  # registered as a plugin: must stay hashable (by identity)
 class ResultCollector:
-    """Builds the run's :class:`Execution` from the reports that reach this process."""
+    """Builds the run's :class:`Execution` from the reports that reach this process.
+
+    Results are put in collection order at the end (under xdist they arrive in the order
+    workers finish them), so a run gives the same report with or without xdist.
+    """
 
     settings: Settings = field(default_factory=Settings)
     start: float = field(default_factory=time.time)
@@ -198,6 +255,22 @@ class ResultCollector:
     warnings: list[str] = field(default_factory=list)
     _pending: dict[tuple[str, Any], _Pending] = field(default_factory=dict)
     _evidence_bytes: int = 0
+    _order: dict[str, int] = field(default_factory=dict)
+    _worker_meta: MetaDirectory = field(default_factory=MetaDirectory)
+    _crashed_attempts: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """Attempts and first start of tests whose worker crashed and that run again."""
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._order = {item.nodeid: index for index, item in enumerate(session.items)}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        if not self._order:  # every worker collects the same tests in the same order
+            self._order = {nodeid: index for index, nodeid in enumerate(ids)}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[WORKER_META_DIR] = self._worker_meta.path
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Under xdist, phases of different tests interleave: key by test and worker.
@@ -209,9 +282,13 @@ class ResultCollector:
                 self.unmarked += 1
                 return
             if pending is None:
-                pending = self._pending[key] = _Pending(meta, getattr(report, "start", time.time()))
+                pending = self._pending[key] = self._begin(report.nodeid, meta, report)
             else:
                 pending.restart()
+        elif report.when not in ("call", "teardown"):
+            # The report pytest-xdist makes for a test whose worker crashed (when "???").
+            self._crashed(key, pending, report)
+            return
         elif pending is None:
             return
         if str(report.outcome) == "rerun":  # pytest-rerunfailures: this attempt does not count
@@ -221,10 +298,34 @@ class ResultCollector:
             pending.evidence = evidence_of(getattr(report, EVIDENCE_ATTRIBUTE, None))
             pending.left_out = list(getattr(report, LEFT_OUT_ATTRIBUTE, None) or ())
         pending.apply(report)
-        if report.when not in ("setup", "call") and not pending.rerun:
-            # teardown, or the "???" report pytest-xdist makes for a test whose worker crashed
+        if report.when == "teardown" and not pending.rerun:
             del self._pending[key]
             self._finish(report, pending)
+
+    def _begin(self, nodeid: str, meta: dict[str, Any], report: pytest.TestReport) -> _Pending:
+        pending = _Pending(meta, getattr(report, "start", 0.0) or time.time())
+        earlier = self._crashed_attempts.pop(nodeid, None)
+        if earlier is not None:  # this test ran before on a worker that crashed
+            pending.attempts += earlier[0]
+            pending.start = min(pending.start, earlier[1])
+        return pending
+
+    def _crashed(
+        self, key: tuple[str, Any], pending: _Pending | None, report: pytest.TestReport
+    ) -> None:
+        self._pending.pop(key, None)
+        if str(report.outcome) == "rerun":  # pytest-rerunfailures runs it again elsewhere
+            attempts, start = (pending.attempts, pending.start) if pending else (1, time.time())
+            self._crashed_attempts[report.nodeid] = (attempts, start)
+            return
+        if pending is None:
+            # The worker died before it sent this test's setup report.
+            meta = self._worker_meta.lookup(report.nodeid, _worker_of(report))
+            if meta is None:  # not reported (or a remote worker): nothing to report
+                return
+            pending = self._begin(report.nodeid, meta, report)
+        pending.apply(report)
+        self._finish(report, pending)
 
     def _wants_output(self, outcome: Outcome) -> bool:
         when = self.settings.attach_output
@@ -274,11 +375,21 @@ class ResultCollector:
                 custom_fields=tuple((name, value) for name, value in meta.get("custom_fields", ())),
                 definition=meta.get("definition"),
                 summary=meta.get("summary", ""),
+                worker=_worker_of(report),
             )
         )
 
     def execution(self) -> Execution:
-        """The run so far; tests still pending (an interrupted run) are left out."""
-        return Execution(
-            start=self.start, finish=time.time(), results=self.results, warnings=self.warnings
+        """The run so far, in collection order; tests still pending (an interrupted run) are
+        left out."""
+        last = len(self._order)
+        results = sorted(
+            self.results, key=lambda r: (self._order.get(r.nodeid, last), r.worker or "")
         )
+        return Execution(
+            start=self.start, finish=time.time(), results=results, warnings=self.warnings
+        )
+
+    def close(self) -> None:
+        """Remove what the run left on disk."""
+        self._worker_meta.close()

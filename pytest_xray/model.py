@@ -97,11 +97,13 @@ class TestResult:
     test (``--xray-create-tests``); ``None`` for tests reported by key."""
     summary: str = ""
     """First docstring line or the test's name: the summary of a Test sent with ``testInfo``."""
+    worker: str | None = None
+    """The pytest-xdist worker (``gw0``...) that ran the test; ``None`` without xdist."""
 
 
 @dataclass
 class Execution:
-    """All results of one run, in the order they finished."""
+    """All results of one run, in collection order."""
 
     start: float
     finish: float

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import platform
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -184,8 +185,10 @@ def _single(identity: tuple[str, str], result: TestResult, settings: Settings) -
     return _extras(entry, [result], settings)
 
 
-def _iteration(result: TestResult, statuses: Mapping[Outcome, str]) -> Payload:
-    iteration: Payload = {"name": result.nodeid}
+def _iteration(result: TestResult, statuses: Mapping[Outcome, str], twice: bool) -> Payload:
+    # The same test run by several workers (pytest-xdist --dist each): name the worker too.
+    name = f"{result.nodeid} [{result.worker}]" if twice and result.worker else result.nodeid
+    iteration: Payload = {"name": name}
     if result.parameters:
         iteration["parameters"] = [{"name": n, "value": v} for n, v in result.parameters]
     log = _message(result)
@@ -198,7 +201,8 @@ def _iteration(result: TestResult, statuses: Mapping[Outcome, str]) -> Payload:
 def _iterated(
     identity: tuple[str, str], results: Sequence[TestResult], settings: Settings
 ) -> Payload:
-    iterations = [_iteration(r, settings.statuses) for r in results]
+    seen = Counter(r.nodeid for r in results)
+    iterations = [_iteration(r, settings.statuses, seen[r.nodeid] > 1) for r in results]
     counts: dict[str, int] = {}
     for iteration in iterations:
         counts[iteration["status"]] = counts.get(iteration["status"], 0) + 1

@@ -16,6 +16,7 @@ from pytest_xray.evidence import xray_evidence
 from pytest_xray.markers import MARKER_DOC
 from pytest_xray.publish import PublishResult, publish
 from pytest_xray.settings import DEFAULT_REPORT, Settings, add_options, resolve
+from pytest_xray.workers import WORKER_META_DIR
 
 __all__ = ["XrayReporter", "result_key", "settings_key", "xray_evidence"]
 
@@ -33,14 +34,24 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[settings_key] = settings
     if not settings.enabled:
         return
-    config.pluginmanager.register(ItemAnnotator(settings), "xray-annotator")
-    if not hasattr(config, "workerinput"):  # the xdist controller, or a run without xdist
+    # On an xdist worker, ``workerinput`` holds what the controller's collector put there.
+    workerinput = getattr(config, "workerinput", None)
+    annotator = ItemAnnotator(
+        settings,
+        junit_properties=bool(config.getoption("xmlpath", None)),
+        worker_meta_dir=workerinput.get(WORKER_META_DIR) if workerinput is not None else None,
+    )
+    config.pluginmanager.register(annotator, "xray-annotator")
+    if workerinput is None:  # the xdist controller, or a run without xdist
         collector = ResultCollector(settings)
         config.pluginmanager.register(collector, "xray-collector")
         config.pluginmanager.register(XrayReporter(config, settings, collector), "xray-reporter")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    collector = config.pluginmanager.get_plugin("xray-collector")
+    if isinstance(collector, ResultCollector):
+        collector.close()
     for name in ("xray-reporter", "xray-collector", "xray-annotator"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
