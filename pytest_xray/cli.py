@@ -1,24 +1,33 @@
 """The ``pytest-xray`` command (also ``python -m pytest_xray``).
 
-``pytest-xray upload FILE [--xray-... options]`` sends a saved report. Settings come exactly as
-in a pytest run: the ``--xray-*`` options given after the file, then ``XRAY_*`` environment
-variables, then the ini file of the current directory. Progress is kept beside the report
-(``FILE.progress.json``), so running it again sends only what Xray does not have yet.
+``pytest-xray upload FILE [--xray-... options]`` sends a saved report, or a JUnit XML file
+(converted to Xray JSON, or as-is to Xray's JUnit endpoint with ``--format junit``). Settings
+come exactly as in a pytest run: the ``--xray-*`` options given after the file, then ``XRAY_*``
+environment variables, then the ini file of the current directory. Progress is kept beside the
+report (``FILE.progress.json``), so running it again sends only what Xray does not have yet.
+
+``pytest-xray merge FILE... -o OUT`` merges the reports of CI shards into one report.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import re
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pytest_xray.client import XrayClient, XrayError
 from pytest_xray.errors import UncertainError
+from pytest_xray.junit import JUnitError, is_xml, read_junit
+from pytest_xray.merge import MergeError, merge_reports
+from pytest_xray.payload import build_payload, format_time
 from pytest_xray.progress import ProgressFile
-from pytest_xray.report import ReportError, read_report
+from pytest_xray.report import ReportError, read_report, write_report
 from pytest_xray.settings import Settings, resolve
 from pytest_xray.upload import send_payload
 
@@ -70,6 +79,108 @@ def _upload(path: Path, settings: Settings, new_execution: bool) -> int:
     return 1 if upload.failed else 0
 
 
+def _check_target(settings: Settings) -> None:
+    if settings.execution is None and settings.project is None:
+        raise pytest.UsageError(
+            "a new Test Execution needs a project: pass --xray-project KEY (or XRAY_PROJECT), "
+            "or --xray-execution KEY to add to an existing one."
+        )
+
+
+def converted_path(path: Path, settings: Settings) -> Path:
+    """Where the Xray JSON converted from a JUnit file goes: ``--xray-output``, else beside
+    it (``results.xml`` -> ``results.xray.json``), so that it can be resent like any report."""
+    return settings.output or path.with_name(f"{path.stem}.xray.json")
+
+
+def _upload_junit(
+    path: Path, settings: Settings, key_from: re.Pattern[str] | None, new_execution: bool
+) -> int:
+    """Convert a JUnit XML file to Xray JSON (see :mod:`pytest_xray.junit`), save it, send it."""
+    _check_target(settings)
+    run = read_junit(path, key_from)
+    if settings.summary is None and settings.execution is None:
+        start = format_time(run.execution.start)
+        settings = replace(settings, summary=f"Test results from {path.name}, run at {start}")
+    payload = build_payload(run.execution, settings)
+    left_out = f"; {run.unkeyed} without an Xray key left out" if run.unkeyed else ""
+    print(
+        f"read {run.testcases} testcases from {path}: {len(run.execution.results)} results "
+        f"for {len(payload['tests'])} Xray tests{left_out}"
+    )
+    if not payload["tests"]:
+        raise JUnitError(
+            f"{path}: no testcase has an Xray key (a test_key property); "
+            "--key-from REGEX finds keys in the testcase names."
+        )
+    report = write_report(payload, converted_path(path, settings))
+    print(f"report written to {report}")
+    if settings.dry_run:
+        print("dry run, nothing sent")
+        return 0
+    return _upload(report, settings, new_execution)
+
+
+def _upload_junit_native(path: Path, settings: Settings) -> int:
+    """Send a JUnit XML file as it is to Xray's JUnit endpoint (Xray's own mapping)."""
+    _check_target(settings)
+    if not settings.upload:
+        raise XrayError("no Xray URL configured: pass --xray-url URL or set XRAY_URL.")
+    read_junit(path)  # a malformed file fails here with its line, not with Xray's message
+    try:
+        xml = path.read_bytes()
+    except OSError as error:
+        raise ReportError(f"cannot read {path}: {error.strerror or error}") from None
+    ignored = [
+        n for n, v in (("summary", settings.summary), ("description", settings.description)) if v
+    ]
+    if ignored:
+        _say(
+            f"note: Xray's JUnit endpoint takes no {' or '.join(ignored)}; "
+            "it is not sent with --format junit."
+        )
+    with XrayClient(settings, notify=_say) as client:
+        result = client.import_junit(xml, path.name)
+        link = client.browse_url(result.key)
+    print(f"uploaded {path} to Test Execution {result.key}" + (f": {link}" if link else ""))
+    for key, message in result.failed:
+        print(f"not recorded by Xray: {key}: {message}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def expand(patterns: Sequence[str]) -> list[Path]:
+    """The files named by ``patterns``, globs expanded here for shells that do not (cmd.exe),
+    each file once, in the order given (matches of one glob sorted)."""
+    paths: list[Path] = []
+    for pattern in patterns:
+        if any(c in pattern for c in "*?[") and not Path(pattern).exists():
+            matches = sorted(glob.glob(pattern, recursive=True))
+            if not matches:
+                raise MergeError(f"no file matches {pattern}.")
+            paths.extend(Path(m) for m in matches)
+        else:
+            paths.append(Path(pattern))
+    unique: dict[Path, Path] = {}
+    for path in paths:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def _merge(patterns: Sequence[str], output: Path) -> int:
+    paths = expand(patterns)
+    kept = [p for p in paths if p.resolve() != output.resolve()]
+    if len(kept) < len(paths):
+        _say(f"note: {output} is the output, not merged into itself.")
+    merged = merge_reports([(str(path), read_report(path)) for path in kept])
+    write_report(merged, output)
+    reports, tests = len(kept), len(merged["tests"])
+    print(
+        f"merged {reports} report{'s' * (reports != 1)} ({tests} Xray test{'s' * (tests != 1)}) "
+        f"into {output}"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pytest-xray", description="Send pytest results to Xray (Jira test management)."
@@ -77,30 +188,86 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     upload = commands.add_parser(
         "upload",
-        help="send a saved Xray JSON report",
+        help="send a saved Xray JSON report or a JUnit XML file",
         description="Send a report written by `pytest --xray` (--xray-output, or the copy saved "
-        "when an upload failed). Any --xray-* option of pytest may follow the file.",
+        "when an upload failed), or a JUnit XML file. Any --xray-* option of pytest may follow "
+        "the file.",
     )
-    upload.add_argument("file", type=Path, help="the Xray JSON report")
+    upload.add_argument("file", type=Path, help="the Xray JSON report or JUnit XML file")
+    upload.add_argument(
+        "--format",
+        choices=("json", "junit"),
+        default="json",
+        help="JUnit XML only: json (default) converts it to Xray JSON; junit sends it as it is "
+        "to Xray's JUnit endpoint (Xray's own mapping).",
+    )
+    upload.add_argument(
+        "--key-from",
+        metavar="REGEX",
+        default=None,
+        help="JUnit XML only: find Xray keys in testcase names that have no test_key property "
+        "(the first group of the pattern, or the whole match).",
+    )
     upload.add_argument(
         "--new-execution",
         action="store_true",
         help="create a new Test Execution even though an earlier attempt got no answer and "
         "may have created one (check Jira first; else use --xray-execution KEY)",
     )
+    merge = commands.add_parser(
+        "merge",
+        help="merge the reports of CI shards into one",
+        description="Merge Xray JSON reports (--xray-output of each shard) into one report for "
+        "one Test Execution: tests of the same key become iterations. Globs are expanded.",
+    )
+    merge.add_argument("files", nargs="+", metavar="FILE", help="reports (or globs) to merge")
+    merge.add_argument(
+        "-o", "--output", type=Path, required=True, help="where to write the merged report"
+    )
     return parser
+
+
+def _key_pattern(text: str | None) -> re.Pattern[str] | None:
+    if text is None:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as error:
+        raise pytest.UsageError(
+            f"--key-from {text!r} is not a regular expression: {error}"
+        ) from None
+
+
+def _run_upload(args: argparse.Namespace, rest: Sequence[str]) -> int:
+    key_from = _key_pattern(args.key_from)
+    settings = load_settings(rest)
+    if not is_xml(args.file):
+        if args.format == "junit" or key_from is not None:
+            option = "--format junit" if args.format == "junit" else "--key-from"
+            raise pytest.UsageError(f"{option} is for JUnit XML files; {args.file} is not XML.")
+        return _upload(args.file, settings, args.new_execution)
+    if args.format == "junit":
+        if key_from is not None:
+            raise pytest.UsageError(
+                "--key-from needs the Xray JSON conversion; with --format junit Xray reads "
+                "the file itself (keys only from test_key properties)."
+            )
+        return _upload_junit_native(args.file, settings)
+    return _upload_junit(args.file, settings, key_from, args.new_execution)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pytest-xray`` console script; returns the exit status."""
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    unknown = [arg for arg in rest if not arg.startswith("--xray")]
+    allowed = "--xray" if args.command == "upload" else None
+    unknown = [arg for arg in rest if allowed is None or not arg.startswith(allowed)]
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
-        settings = load_settings(rest)
-        return _upload(args.file, settings, args.new_execution)
+        if args.command == "merge":
+            return _merge(args.files, args.output)
+        return _run_upload(args, rest)
     except pytest.UsageError as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 2
@@ -113,6 +280,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except (ReportError, XrayError) as error:
+    except (ReportError, XrayError, JUnitError, MergeError) as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 1

@@ -355,6 +355,38 @@ class XrayClient:
             return self.import_execution_multipart(payload, issue)
         return self.import_execution(payload)
 
+    def junit_query(self) -> dict[str, str]:
+        """The query parameters of Xray's JUnit endpoint, from the settings."""
+        settings = self.settings
+        query = {
+            "projectKey": settings.project,
+            "testExecKey": settings.execution,
+            "testPlanKey": settings.test_plan,
+            "testEnvironments": ";".join(settings.environments),
+            "revision": settings.revision,
+            "fixVersion": settings.fix_version,
+        }
+        return {name: value for name, value in query.items() if value}
+
+    def import_junit(self, xml: bytes, filename: str = "junit.xml") -> ImportResult:
+        """``POST import/execution/junit`` with a JUnit XML file, for Xray's own mapping:
+        on Server a multipart part ``file``, on Cloud the XML itself as the body. Without
+        ``testExecKey`` it creates an execution, so it is then not repeated once it may have
+        reached Xray."""
+        body: dict[str, Any]
+        if self.settings.cloud:
+            body = {"data": xml, "headers": {"Content-Type": "application/xml"}}
+        else:
+            body = {"files": {"file": (filename, xml, "application/xml")}}
+        data = self.request(
+            "POST",
+            "import/execution/junit",
+            repeatable=self.settings.execution is not None,
+            params=self.junit_query(),
+            **body,
+        )
+        return self.parse_import(data)
+
     def parse_import(self, data: Any) -> ImportResult:
         """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import."""
         if not isinstance(data, dict):

@@ -1,0 +1,194 @@
+"""Merging the reports of CI shards into one Xray JSON document: pure functions, no I/O.
+
+Each shard of a split suite writes its report (``--xray-output``); one final job merges them and
+uploads the result, so that every shard's results land in one Test Execution. Entries of the same
+Xray Test become iterations of one Test Run; the execution's settings (product, execution key,
+project, Test Plan, environments, version, revision) must agree between the reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from pytest_xray.payload import worst_status
+
+__all__ = ["MergeError", "merge_reports"]
+
+Payload = dict[str, Any]
+
+SERVER_NAMES = frozenset({"PASS", "FAIL"})
+CLOUD_NAMES = frozenset({"PASSED", "FAILED"})
+SETTINGS = ("project", "testPlanKey", "testEnvironments", "version", "revision", "user")
+"""``info`` fields that name the execution's settings: they must agree between reports."""
+
+
+class MergeError(Exception):
+    """Reports that cannot be merged; the message names the files and the field."""
+
+
+def _statuses(report: Payload) -> set[str]:
+    found = set()
+    for test in report["tests"]:
+        found.add(test.get("status"))
+        found.update(i.get("status") for i in test.get("iterations") or ())
+    return {s for s in found if isinstance(s, str)}
+
+
+def _product(name: str, report: Payload) -> tuple[str, str] | None:
+    """``(product, example status)`` from the status names a report uses, when it tells."""
+    statuses = _statuses(report)
+    server, cloud = sorted(statuses & SERVER_NAMES), sorted(statuses & CLOUD_NAMES)
+    if server and cloud:
+        raise MergeError(
+            f"{name} mixes Xray Server status names ({server[0]}) and Xray Cloud ones "
+            f"({cloud[0]}); it cannot be merged."
+        )
+    if server:
+        return "Xray Server / Data Center", server[0]
+    if cloud:
+        return "Xray Cloud", cloud[0]
+    return None  # only TODO or custom statuses: fits either product
+
+
+def _setting(report: Payload, field: str) -> Any:
+    if field == "testExecutionKey":
+        return report.get("testExecutionKey")
+    value = report.get("info", {}).get(field)
+    if field == "testEnvironments" and isinstance(value, list):
+        return sorted(value)  # the order of environments does not matter
+    return value
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "not set"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _check_agreement(reports: Sequence[tuple[str, Payload]]) -> None:
+    first_name, first = reports[0]
+    product = None
+    for name, report in reports:
+        found = _product(name, report)
+        if found is None:
+            continue
+        if product is None:
+            product = (name, *found)
+        elif found[0] != product[1]:
+            raise MergeError(
+                f"{product[0]} was written for {product[1]} (status {product[2]}) but {name} for "
+                f"{found[0]} (status {found[1]}); run every shard against the same Xray."
+            )
+    for field in ("testExecutionKey", *(f"info.{name}" for name in SETTINGS)):
+        key = field.removeprefix("info.")
+        expected = _setting(first, key)
+        for name, report in reports[1:]:
+            value = _setting(report, key)
+            if value != expected:
+                raise MergeError(
+                    f"{field} is {_shown(expected)} in {first_name} but {_shown(value)} in "
+                    f"{name}; shards of one execution need the same settings."
+                )
+
+
+def _time(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _extreme(values: Sequence[Any], latest: bool) -> Any:
+    """The earliest (or latest) of ISO 8601 date texts, as written; None when there is none."""
+    dated = [(moment, text) for text in values if (moment := _time(text)) is not None]
+    if not dated:
+        return None
+    pick = max if latest else min
+    return pick(dated, key=lambda pair: pair[0])[1]
+
+
+def _as_iterations(name: str, entry: Payload) -> list[Payload]:
+    """An entry's iterations; a plain entry becomes one iteration named after its report."""
+    if entry.get("iterations"):
+        return list(entry["iterations"])
+    iteration: Payload = {"name": name}
+    if entry.get("comment"):
+        iteration["log"] = entry["comment"]
+    iteration["status"] = entry["status"]
+    if entry.get("steps"):
+        iteration["steps"] = entry["steps"]
+    return [iteration]
+
+
+def _merge_entries(entries: Sequence[tuple[str, Payload]]) -> Payload:
+    """One ``tests[]`` entry from the entries of one Xray Test in several reports."""
+    if len(entries) == 1:
+        return entries[0][1]
+    first = entries[0][1]
+    merged: Payload = {
+        k: v for k, v in first.items() if k not in ("comment", "iterations", "steps")
+    }
+    iterations = [i for name, entry in entries for i in _as_iterations(name, entry)]
+    merged["status"] = worst_status([i["status"] for i in iterations])
+    for field, latest in (("start", False), ("finish", True)):
+        value = _extreme([entry.get(field) for _, entry in entries], latest)
+        if value is not None:
+            merged[field] = value
+    counts = Counter(i["status"] for i in iterations)
+    merged["comment"] = f"{len(iterations)} iterations: " + ", ".join(
+        f"{n} {status}" for status, n in counts.items()
+    )
+    merged["iterations"] = iterations
+    defects = list(dict.fromkeys(d for _, entry in entries for d in entry.get("defects") or ()))
+    if defects:
+        merged["defects"] = defects
+    for field in ("evidence", "evidences"):
+        files = [item for _, entry in entries for item in entry.get(field) or ()]
+        if files:
+            merged[field] = files
+    return merged
+
+
+def _identity(entry: Payload) -> str:
+    key = entry.get("testKey")
+    if isinstance(key, str):
+        return key
+    # A Test found or created from its testInfo (no key): the same testInfo is the same Test.
+    return "testInfo:" + json.dumps(entry.get("testInfo"), sort_keys=True)
+
+
+def merge_reports(reports: Sequence[tuple[str, Payload]]) -> Payload:
+    """Merge ``(name, report)`` pairs into one report, or raise :class:`MergeError`.
+
+    Tests keep the order of their first appearance (reports in the order given). Entries of one
+    Xray Test in several reports become the iterations of one entry (a plain entry becomes one
+    iteration named after its report), with the worst status, the earliest start, the latest
+    finish and every defect. ``info`` takes the earliest ``startDate``, the latest
+    ``finishDate`` and the other fields of the first report.
+    """
+    if not reports:
+        raise MergeError("no report to merge.")
+    _check_agreement(reports)
+    groups: dict[str, list[tuple[str, Payload]]] = {}
+    for name, report in reports:
+        for entry in report["tests"]:
+            groups.setdefault(_identity(entry), []).append((name, entry))
+    first = reports[0][1]
+    merged: Payload = {}
+    if "testExecutionKey" in first:
+        merged["testExecutionKey"] = first["testExecutionKey"]
+    info = dict(first.get("info") or {})
+    infos = [report.get("info") or {} for _, report in reports]
+    for field, latest in (("startDate", False), ("finishDate", True)):
+        value = _extreme([i.get(field) for i in infos], latest)
+        if value is not None:
+            info[field] = value
+    merged["info"] = info
+    merged["tests"] = [_merge_entries(entries) for entries in groups.values()]
+    return merged

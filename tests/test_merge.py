@@ -1,0 +1,188 @@
+"""Merging shard reports: pure functions on hand-made reports, no I/O."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from pytest_xray.merge import MergeError, merge_reports
+from tests.conftest import validate
+
+Report = dict[str, Any]
+
+
+def report(*tests: dict[str, Any], **info: Any) -> Report:
+    execution_key = info.pop("execution", None)
+    body: Report = {
+        "info": {
+            "project": "CALC",
+            "summary": "pytest run",
+            "startDate": "2024-05-01T10:00:00+02:00",
+            "finishDate": "2024-05-01T10:05:00+02:00",
+            **info,
+        },
+        "tests": list(tests),
+    }
+    if execution_key:
+        body = {"testExecutionKey": execution_key, **body}
+    return body
+
+
+def plain(key: str, status: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "testKey": key,
+        "start": "2024-05-01T10:01:00+02:00",
+        "finish": "2024-05-01T10:02:00+02:00",
+        "status": status,
+        **fields,
+    }
+
+
+def iterated(key: str, *statuses: str, prefix: str = "t.py::test") -> dict[str, Any]:
+    return plain(
+        key,
+        "FAIL" if "FAIL" in statuses else "PASS",
+        comment=f"{len(statuses)} iterations",
+        iterations=[
+            {"name": f"{prefix}[{n}]", "parameters": [{"name": "n", "value": str(n)}], "status": s}
+            for n, s in enumerate(statuses)
+        ],
+    )
+
+
+def test_three_shards_join_iterations_times_and_defects() -> None:
+    shard1 = report(
+        plain("CALC-1", "PASS", defects=["CALC-90"]),
+        iterated("CALC-2", "PASS", "PASS", prefix="t.py::a"),
+        plain("CALC-5", "PASS", start="2024-05-01T09:00:00+01:00"),  # 10:00 at +02:00
+        startDate="2024-05-01T10:00:30+02:00",
+    )
+    shard2 = report(
+        iterated("CALC-2", "FAIL", prefix="t.py::b"),
+        plain("CALC-3", "TODO", comment="skipped: later"),
+        plain("CALC-5", "FAIL", comment="boom", defects=["CALC-91", "CALC-90"]),
+        startDate="2024-05-01T08:00:00Z",  # the earliest: 10:00 at +02:00, given in UTC
+        finishDate="2024-05-01T10:09:00+02:00",
+    )
+    shard3 = report(
+        plain("CALC-4", "PASS"),
+        plain("CALC-5", "PASS", finish="2024-05-01T10:30:00+02:00", defects=["CALC-92"]),
+        finishDate="2024-05-01T10:07:00+02:00",
+    )
+    before = copy.deepcopy([shard1, shard2, shard3])
+    merged = validate(
+        merge_reports([("s1.json", shard1), ("s2.json", shard2), ("s3.json", shard3)])
+    )
+    assert [shard1, shard2, shard3] == before, "the inputs were changed"
+    assert [t["testKey"] for t in merged["tests"]] == [
+        "CALC-1",
+        "CALC-2",
+        "CALC-5",
+        "CALC-3",
+        "CALC-4",
+    ]
+    tests = {t["testKey"]: t for t in merged["tests"]}
+    assert tests["CALC-1"] == shard1["tests"][0]  # in one shard only: unchanged
+    calc2 = tests["CALC-2"]
+    assert [i["name"] for i in calc2["iterations"]] == ["t.py::a[0]", "t.py::a[1]", "t.py::b[0]"]
+    assert calc2["status"] == "FAIL"
+    assert calc2["comment"] == "3 iterations: 2 PASS, 1 FAIL"
+    calc5 = tests["CALC-5"]
+    assert calc5["iterations"] == [
+        {"name": "s1.json", "status": "PASS"},
+        {"name": "s2.json", "log": "boom", "status": "FAIL"},
+        {"name": "s3.json", "status": "PASS"},
+    ]
+    assert calc5["status"] == "FAIL"
+    assert calc5["start"] == "2024-05-01T09:00:00+01:00"
+    assert calc5["finish"] == "2024-05-01T10:30:00+02:00"
+    assert calc5["defects"] == ["CALC-91", "CALC-90", "CALC-92"]
+    assert merged["info"]["startDate"] == "2024-05-01T08:00:00Z"
+    assert merged["info"]["finishDate"] == "2024-05-01T10:09:00+02:00"
+    assert merged["info"]["summary"] == "pytest run"
+
+
+def test_worst_status_ranks_todo_over_pass() -> None:
+    merged = merge_reports(
+        [("a", report(plain("K-1", "PASSED"))), ("b", report(plain("K-1", "TODO")))]
+    )
+    assert merged["tests"][0]["status"] == "TODO"
+
+
+def test_shards_into_an_existing_execution_keep_its_key_and_any_environment_order() -> None:
+    a = report(plain("K-1", "PASS"), execution="CALC-77", testEnvironments=["linux", "py3"])
+    b = report(plain("K-2", "PASS"), execution="CALC-77", testEnvironments=["py3", "linux"])
+    merged = merge_reports([("a", a), ("b", b)])
+    assert merged["testExecutionKey"] == "CALC-77"
+    assert merged["info"]["testEnvironments"] == ["linux", "py3"]
+    assert [t["testKey"] for t in merged["tests"]] == ["K-1", "K-2"]
+
+
+def test_evidence_of_every_shard_is_kept() -> None:
+    shot = {"data": "aGk=", "filename": "a.png", "contentType": "image/png"}
+    log = {"data": "bG9n", "filename": "b.log", "contentType": "text/plain"}
+    merged = merge_reports(
+        [
+            ("a", report(plain("K-1", "PASSED", evidence=[shot]))),
+            ("b", report(plain("K-1", "FAILED", evidence=[log]))),
+        ]
+    )
+    assert merged["tests"][0]["evidence"] == [shot, log]
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        (
+            report(plain("K-2", "PASSED")),
+            "a.json was written for Xray Server / Data Center (status PASS) but b.json for "
+            "Xray Cloud (status PASSED); run every shard against the same Xray.",
+        ),
+        (
+            report(plain("K-2", "PASS"), execution="CALC-78"),
+            'testExecutionKey is not set in a.json but "CALC-78" in b.json; shards of one '
+            "execution need the same settings.",
+        ),
+        (
+            report(plain("K-2", "PASS"), project="SHOP"),
+            'info.project is "CALC" in a.json but "SHOP" in b.json; shards of one execution '
+            "need the same settings.",
+        ),
+        (
+            report(plain("K-2", "PASS"), testPlanKey="CALC-9"),
+            'info.testPlanKey is not set in a.json but "CALC-9" in b.json;',
+        ),
+        (
+            report(plain("K-2", "PASS"), testEnvironments=["windows"]),
+            'info.testEnvironments is not set in a.json but ["windows"] in b.json;',
+        ),
+        (report(plain("K-2", "PASS"), version="2.0"), "info.version is not set in a.json"),
+        (report(plain("K-2", "PASS"), revision="abc"), "info.revision is not set in a.json"),
+    ],
+    ids=["product", "execution", "project", "test-plan", "environments", "version", "revision"],
+)
+def test_contradicting_reports_are_refused(second: Report, message: str) -> None:
+    first = report(plain("K-1", "PASS"))
+    with pytest.raises(MergeError) as raised:
+        merge_reports([("a.json", first), ("b.json", second)])
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_todo_only_reports_fit_either_product() -> None:
+    merged = merge_reports(
+        [("a", report(plain("K-1", "TODO"))), ("b", report(plain("K-2", "PASSED")))]
+    )
+    assert len(merged["tests"]) == 2
+
+
+def test_a_report_mixing_products_is_refused() -> None:
+    with pytest.raises(MergeError, match=r"odd\.json mixes Xray Server status names \(PASS\)"):
+        merge_reports([("odd.json", report(plain("K-1", "PASS"), plain("K-2", "FAILED")))])
+
+
+def test_nothing_to_merge() -> None:
+    with pytest.raises(MergeError, match="no report to merge"):
+        merge_reports([])
