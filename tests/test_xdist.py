@@ -248,15 +248,12 @@ def test_crashed_test_rerun_counts_attempts(
         from pathlib import Path
         import pytest
 
-        @pytest.fixture
-        def dies_once():
+        @pytest.mark.xray("CALC-1")
+        def test_a():
             marker = Path(os.environ["FLAKY_DIR"]) / "died"
             if not marker.exists():
                 marker.write_text("1")
                 os._exit(1)
-
-        @pytest.mark.xray("CALC-1")
-        def test_a(dies_once): pass
         """
     )
     run = run_xray("-n", "2", "--reruns=1")
