@@ -98,7 +98,7 @@ def _upload_junit(
 ) -> int:
     """Convert a JUnit XML file to Xray JSON (see :mod:`pytest_xray.junit`), save it, send it."""
     _check_target(settings)
-    run = read_junit(path, key_from)
+    run = read_junit(path, key_from, create_tests=settings.create_tests)
     if settings.summary is None and settings.execution is None:
         start = format_time(run.execution.start)
         settings = replace(settings, summary=f"Test results from {path.name}, run at {start}")

@@ -29,6 +29,7 @@ __all__ = ["JUnitError", "JUnitRun", "is_xml", "read_junit"]
 
 _T = TypeVar("_T")
 _SEPARATORS = re.compile(r"[,;\s]+")
+_PARAMETERS = re.compile(r"\[.*\]$")
 _RERUNS = frozenset({"rerunFailure", "rerunError", "flakyFailure", "flakyError"})
 """Surefire's records of earlier attempts of a rerun test."""
 
@@ -131,6 +132,7 @@ class _Case:
     requirements: list[str] = field(default_factory=list)
     defects: list[str] = field(default_factory=list)
     comment: str = ""
+    summary: str = ""
     evidence: list[Evidence] = field(default_factory=list)
 
 
@@ -155,6 +157,8 @@ class _Reader:
                 read.defects.extend(_split(value))
             elif prop_name == "testrun_comment":
                 read.comment = value
+            elif prop_name == "test_summary":
+                read.summary = value
             elif prop_name == "testrun_evidence":
                 read.evidence.extend(self.evidence(read.label, prop))
         if not read.keys and self.key_from is not None:
@@ -186,8 +190,9 @@ class _Reader:
         files = []
         for item in prop._elem:  # <item name="shot.png">base64</item>
             filename = str(item.get("name") or "evidence")
+            data = "".join((item.text or "").split())
             try:
-                data = base64.b64decode("".join((item.text or "").split()), validate=True)
+                base64.b64decode(data, validate=True)
             except (binascii.Error, ValueError):
                 raise self.fail(label, f"testrun_evidence {filename!r} is not base64.") from None
             kind = mimetypes.guess_type(filename)[0] or "application/octet-stream"
@@ -227,8 +232,14 @@ def _suites(suite: junitparser.TestSuite) -> Iterator[junitparser.TestSuite]:
         yield from _suites(child)
 
 
-def read_junit(path: Path, key_from: re.Pattern[str] | None = None) -> JUnitRun:
+def read_junit(
+    path: Path, key_from: re.Pattern[str] | None = None, create_tests: bool = False
+) -> JUnitRun:
     """Every testcase of the JUnit file ``path`` with an Xray key, as an execution.
+
+    With ``create_tests`` a testcase without a key is reported by its definition,
+    ``classname.name`` without a trailing ``[parameters]`` (so that parametrized testcases
+    become iterations of one Generic Test, as with ``pytest --xray-create-tests``).
 
     Raises :class:`JUnitError` for a file that cannot be read, malformed XML (with the line
     and column) or a value that is not an issue key.
@@ -253,9 +264,12 @@ def read_junit(path: Path, key_from: re.Pattern[str] | None = None) -> JUnitRun:
             )
             clock = max(clock, finish)
             read = reader.case(case)
+            definition = None
             if not read.keys:
-                run.unkeyed += 1
-                continue
+                if not create_tests:
+                    run.unkeyed += 1
+                    continue
+                definition = _PARAMETERS.sub("", read.label)
             outcome, message = _outcome(case, read.comment)
             attempts = 1 + sum(1 for child in case._elem if child.tag in _RERUNS)
             run.execution.results.append(
@@ -270,6 +284,8 @@ def read_junit(path: Path, key_from: re.Pattern[str] | None = None) -> JUnitRun:
                     requirements=tuple(dict.fromkeys(read.requirements)),
                     attempts=attempts,
                     evidence=read.evidence,
+                    definition=definition,
+                    summary=read.summary or _PARAMETERS.sub("", str(case.name or "")),
                 )
             )
     results = run.execution.results

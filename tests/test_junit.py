@@ -257,20 +257,21 @@ def test_surefire_file_both_ways(
     path = tmp_path / "TEST-com.acme.CalcTest.xml"
     path.write_text(SUREFIRE)
     with use_emulator(flavor, monkeypatch) as emulator:
-        url = f"--xray-url={emulator.url}"
-        converted = cli("upload", str(path), url, "--xray-execution=CALC-500")
-        native = cli("upload", str(path), url, "--xray-execution=CALC-501", "--format=junit")
+        args = ("upload", str(path), f"--xray-url={emulator.url}", "--xray-project=CALC")
+        converted = cli(*args, "--xray-execution=CALC-500", "--xray-create-tests")
+        native = cli(*args, "--xray-execution=CALC-501", "--format=junit")
         runs = {key: execution.runs for key, execution in emulator.executions.items()}
         created = emulator.created_tests
     assert converted[0] == native[0] == 0, converted[2] + native[2]
     fail, passed = ("FAIL", "PASS") if flavor == "server" else ("FAILED", "PASSED")
-    assert statuses(runs["CALC-500"]) == {
-        "CALC-11": passed, "CALC-12": fail, "CALC-13": passed, "CALC-14": fail, "CALC-15": "TODO",
-    }  # fmt: skip
-    # Xray's own mapping also creates a Generic Test for the testcase without a key.
+    # The testcase without a key becomes a Generic Test, found by the same definition both ways.
     [(new_key, new_test)] = created.items()
     assert new_test["definition"] == "com.acme.CalcTest.unkeyed"
-    assert statuses(runs["CALC-501"]) == {**statuses(runs["CALC-500"]), new_key: passed}
+    assert statuses(runs["CALC-500"]) == {
+        "CALC-11": passed, "CALC-12": fail, "CALC-13": passed, "CALC-14": fail, "CALC-15": "TODO",
+        new_key: passed,
+    }  # fmt: skip
+    assert statuses(runs["CALC-501"]) == statuses(runs["CALC-500"])
     calc12 = runs["CALC-500"]["CALC-12"]
     assert calc12["defects"] == ["CALC-95", "CALC-96"]
     assert calc12["comment"].startswith("Checked on the nightly build\n\norg.opentest4j.Assert")
@@ -338,7 +339,7 @@ def test_xray_properties_are_read(tmp_path: Path) -> None:
     [result] = read_junit(path).execution.results
     assert result.keys == ("CALC-1", "CALC-2")
     assert result.requirements == ("CALC-100", "CALC-101")
-    assert [(e.filename, e.data, e.content_type) for e in result.evidence] == [
+    assert [(e.filename, base64.b64decode(e.data), e.content_type) for e in result.evidence] == [
         ("shot.png", shot, "image/png")
     ]
     assert result.finish - result.start == 2
