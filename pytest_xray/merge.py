@@ -159,8 +159,11 @@ def _identity(entry: Payload) -> str:
     key = entry.get("testKey")
     if isinstance(key, str):
         return key
-    # A Test found or created from its testInfo (no key): the same testInfo is the same Test.
-    return "testInfo:" + json.dumps(entry.get("testInfo"), sort_keys=True)
+    # A Test Xray finds or creates from its testInfo (no key): Generic Tests by definition.
+    info = entry.get("testInfo") or {}
+    if isinstance(info, dict) and isinstance(info.get("definition"), str):
+        return f"definition:{info.get('projectKey')}:{info['definition']}"
+    return "testInfo:" + json.dumps(info, sort_keys=True)
 
 
 def merge_reports(reports: Sequence[tuple[str, Payload]]) -> Payload:

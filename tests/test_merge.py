@@ -104,6 +104,19 @@ def test_three_shards_join_iterations_times_and_defects() -> None:
     assert merged["info"]["summary"] == "pytest run"
 
 
+def test_created_tests_merge_by_definition() -> None:
+    def created(status: str, summary: str) -> dict[str, Any]:
+        info = {"projectKey": "CALC", "summary": summary, "type": "Generic", "definition": "t.a"}
+        return {"testInfo": info, "status": status}
+
+    merged = merge_reports(
+        [("a", report(created("PASSED", "A"))), ("b", report(created("FAILED", "A again")))]
+    )
+    [entry] = merged["tests"]
+    assert entry["testInfo"]["summary"] == "A"
+    assert [i["status"] for i in entry["iterations"]] == ["PASSED", "FAILED"]
+
+
 def test_worst_status_ranks_todo_over_pass() -> None:
     merged = merge_reports(
         [("a", report(plain("K-1", "PASSED"))), ("b", report(plain("K-1", "TODO")))]
