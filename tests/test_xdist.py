@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -30,11 +31,13 @@ def broken_teardown():
     raise RuntimeError("teardown boom")
 
 @pytest.mark.xray("CALC-1", defects=["CALC-90"])
-def test_pass(): pass
+def test_pass(xray_evidence): xray_evidence(b"\\x00evidence bytes", filename="raw.bin")
 
 @pytest.mark.xray("CALC-2", requirements=["CALC-100"])
 @pytest.mark.parametrize("n", range(8))
-def test_iterations(n): assert n != 5, "five is out"
+def test_iterations(n):
+    print(f"checking {n}")
+    assert n != 5, "five is out"
 
 @pytest.mark.xray("CALC-3")
 def test_skip(): pytest.skip("not here")
@@ -125,6 +128,11 @@ def test_xdist_run_is_one_execution_equal_to_the_serial_run(
     assert "five is out" in iterations[5]["log"]
     assert "[gw" not in json.dumps(run.payload), "xdist's worker line leaked into a text"
     assert "2 attempts" in execution.runs["CALC-9"]["comment"]
+    # Evidence rides on the reports too: the attached file and the captured output of failures.
+    [raw] = execution.runs["CALC-1"]["evidences"]
+    assert (raw["filename"], base64.b64decode(raw["data"])) == ("raw.bin", b"\x00evidence bytes")
+    failed = execution.runs["CALC-2"]["evidences"]
+    assert [e["filename"] for e in failed] == ["test_iterations_5__output.txt"]
     # Same tests, same payload (and same order) apart from the times.
     assert timeless(run.payload) == timeless(serial)
     run.result.stdout.fnmatch_lines(
