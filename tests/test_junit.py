@@ -191,7 +191,9 @@ def test_pytest_junit_uploaded_as_xray_json(
     assert out.splitlines()[0] == (
         f"read 9 testcases from {path}: 8 results for 7 Xray tests; 1 without an Xray key left out"
     )
-    assert f"uploaded {path} to Test Execution {execution.key}" in out
+    converted = path.parent / "converted.json"
+    assert f"report written to {converted}" in out
+    assert f"uploaded 7 results of {converted} to Test Execution {execution.key}" in out
     validate(body)
     assert body == json.loads((path.parent / "converted.json").read_text())
     # The same statuses as the Xray JSON the plugin built from the run itself.
@@ -288,10 +290,20 @@ def test_junit5_keys_from_names(
     path = tmp_path / "junit5.xml"
     path.write_text(JUNIT5)
     with use_emulator(flavor, monkeypatch) as emulator:
-        status, out, err = cli("upload", str(path), f"--xray-url={emulator.url}",
-                               "--xray-project=CALC", r"--key-from=CALC-\d+")  # fmt: skip
+        args = ("upload", str(path), f"--xray-url={emulator.url}", "--xray-project=CALC",
+                r"--key-from=CALC-\d+")  # fmt: skip
+        status, out, err = cli(*args)
         assert status == 0, err
+        # Converted, saved beside the file and sent like a saved report: a second run finds
+        # everything sent already (the progress file) and sends nothing.
+        again = cli(*args)
         [execution] = emulator.executions.values()
+    assert (tmp_path / "junit5.xray.json").exists()
+    assert again[0] == 0, again[2]
+    assert (
+        f"nothing to send: every result of {tmp_path / 'junit5.xray.json'} is already in "
+        in again[1]
+    )
     assert list(execution.runs) == ["CALC-21"]
     run = execution.runs["CALC-21"]
     assert [i["name"] for i in run["iterations"]] == [
