@@ -26,7 +26,7 @@ from pytest_xray.errors import UncertainError
 from pytest_xray.junit import JUnitError, is_xml, read_junit
 from pytest_xray.merge import MergeError, merge_reports
 from pytest_xray.payload import build_payload, format_time
-from pytest_xray.progress import ProgressFile
+from pytest_xray.progress import ProgressFile, progress_path
 from pytest_xray.report import ReportError, read_report, write_report
 from pytest_xray.settings import Settings, resolve
 from pytest_xray.upload import send_payload
@@ -148,13 +148,19 @@ def _upload_junit_native(path: Path, settings: Settings) -> int:
     return 1 if result.failed else 0
 
 
+PROGRESS_SUFFIX = progress_path(Path("x")).name.removeprefix("x")
+"""How upload progress files end (``.progress.json``)."""
+
+
 def expand(patterns: Sequence[str]) -> list[Path]:
     """The files named by ``patterns``, globs expanded here for shells that do not (cmd.exe),
-    each file once, in the order given (matches of one glob sorted)."""
+    each file once, in the order given (matches of one glob sorted; upload progress files,
+    ``*.progress.json``, are not reports)."""
     paths: list[Path] = []
     for pattern in patterns:
         if any(c in pattern for c in "*?[") and not Path(pattern).exists():
-            matches = sorted(glob.glob(pattern, recursive=True))
+            found = glob.glob(pattern, recursive=True)
+            matches = sorted(m for m in found if not m.endswith(PROGRESS_SUFFIX))
             if not matches:
                 raise MergeError(f"no file matches {pattern}.")
             paths.extend(Path(m) for m in matches)

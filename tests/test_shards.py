@@ -165,6 +165,7 @@ def test_merge_glob_without_match_and_output_among_inputs(pytester: pytest.Pytes
     report = {"info": {}, "tests": [{"testKey": "CALC-1", "status": "PASS"}]}
     (pytester.path / "a.json").write_text(json.dumps(report))
     (pytester.path / "all.json").write_text(json.dumps(report))
+    (pytester.path / "all.json.progress.json").write_text("{}")  # left by an upload
     again = command("merge", "*.json", "-o", "all.json", cwd=pytester.path)
     assert again.returncode == 0, again.stderr
     assert "all.json is the output, not merged into itself" in again.stderr
