@@ -313,6 +313,27 @@ def test_junit5_keys_from_names(
     assert "1 without an Xray key left out" in out
 
 
+@pytest.mark.parametrize("flavor", ["server", "cloud"])
+def test_junit5_file_to_xrays_junit_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any, flavor: str
+) -> None:
+    path = tmp_path / "junit5.xml"
+    path.write_text(JUNIT5)
+    with use_emulator(flavor, monkeypatch) as emulator:
+        status, _, err = cli("upload", str(path), "--format=junit", f"--xray-url={emulator.url}",
+                             "--xray-project=CALC")  # fmt: skip
+        assert status == 0, err
+        [execution] = emulator.executions.values()
+        created = emulator.created_tests
+    # Without test_key properties Xray's own mapping makes a Generic Test of each testcase.
+    assert sorted(t["definition"] for t in created.values()) == [
+        "com.acme.LoginTest.CALC-21 logs in again()",
+        "com.acme.LoginTest.CALC-21 logs in()",
+        "com.acme.LoginTest.logs out()",
+    ]
+    assert sorted(execution.runs) == sorted(created)
+
+
 def test_jest_file_keys_from_a_group(tmp_path: Path) -> None:
     path = tmp_path / "jest.xml"
     path.write_text(JEST)
