@@ -48,6 +48,10 @@ def outcome_record(
     }
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
@@ -56,16 +60,13 @@ def github_summary(record: Mapping[str, Any]) -> str:
     """A Markdown section for ``$GITHUB_STEP_SUMMARY``."""
     lines = ["### Xray", ""]
     key, url = record["execution_key"], record["url"]
+    counts = f"{_count(record['results'], 'result')} for {_count(record['tests'], 'Xray test')}"
     if key:
         link = f"[{key}]({url})" if url else f"`{key}`"
-        lines.append(
-            f"Test Execution {link}: {record['results']} results for {record['tests']} Xray tests."
-        )
+        lines.append(f"Test Execution {link}: {counts}.")
     elif record["tests"]:
         where = f" (report: `{record['report']}`)" if record["report"] else ""
-        lines.append(
-            f"{record['results']} results for {record['tests']} Xray tests, not uploaded{where}."
-        )
+        lines.append(f"{counts}, not uploaded{where}.")
     elif not record["error"]:
         lines.append("No test with an Xray key ran; nothing was reported.")
     if record["statuses"]:
