@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from pytest_xray.publish import PublishResult
+from pytest_xray.settings import Settings
 
 __all__ = ["github_outputs", "github_summary", "outcome_record", "write_ci_files"]
 
 
 def outcome_record(
     result: PublishResult | None,
+    settings: Settings | None = None,
     *,
     error: str | None = None,
     warnings: Sequence[str] = (),
@@ -43,13 +45,25 @@ def outcome_record(
         else [],
         "error": error or result.error,
         "report": report,
-        "resend": f"pytest-xray upload {report}" if report and result.failed else None,
-        "warnings": [w for w in [result.report_error, *warnings] if w],
+        "resend": result.resend_lines(settings) if settings is not None else [],
+        "warnings": [
+            w
+            for w in [result.report_error, result.progress_error, *result.warnings, *warnings]
+            if w
+        ],
     }
 
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _code_after_colon(line: str) -> str:
+    """``resend it with: COMMAND`` with the command as code."""
+    text, sep, command = line.partition(": ")
+    return (
+        f"{_cell(text)}: `{command}`" if sep and command.startswith("pytest-xray ") else _cell(line)
+    )
 
 
 def _cell(text: str) -> str:
@@ -78,8 +92,7 @@ def github_summary(record: Mapping[str, Any]) -> str:
     ]
     if record["error"]:
         notes.append(f"**upload FAILED**: {_cell(record['error'])}")
-    if record["resend"]:
-        notes.append(f"resend with `{record['resend']}`")
+    notes += [_code_after_colon(line) for line in record["resend"]]
     notes += [_cell(w) for w in record["warnings"]]
     if notes:
         lines.append("")

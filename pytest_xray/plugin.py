@@ -125,7 +125,7 @@ class XrayReporter:
         self.config.stash[result_key] = result
         if result.uploaded is not None:
             self.hooks.uploaded(result.uploaded, result.browse_url)
-        record = outcome_record(result, warnings=self.hooks.error_lines())
+        record = outcome_record(result, self.settings, warnings=self.hooks.error_lines())
         self.ci_problems = write_ci_files(record, self.settings.result_file)
         if result.failed and self.settings.strict and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

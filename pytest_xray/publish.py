@@ -91,11 +91,14 @@ class PublishResult:
                 reason = " (dry run, nothing sent)" if settings.dry_run else " (no xray_url set)"
             lines.append((f"report {verb} to {self.report_path}{reason}", False))
             if self.failed:
-                lines.extend((text, True) for text in self._resend_lines(settings))
+                lines.extend((text, True) for text in self.resend_lines(settings))
         return lines
 
-    def _resend_lines(self, settings: Settings) -> list[str]:
-        assert self.report_path is not None
+    def resend_lines(self, settings: Settings) -> list[str]:
+        """How to send what did not land: the resend command, or the choices when a create
+        may have made an execution; empty when there is nothing to resend."""
+        if self.report_path is None or not self.failed:
+            return []
         command = shlex.join(["pytest-xray", "upload", str(self.report_path)])
         command = " ".join([command, *settings.resend_args])
         if self.uncertain is None:
