@@ -80,7 +80,12 @@ class CheckOutcome:
 
     def summary(self) -> str:
         """The line for the terminal summary of a run that passed the check."""
-        return f"pre-flight check: all {self.checked} Xray keys are Tests ({self.seconds:.1f} s)"
+        keys = (
+            "the Xray key is a Test"
+            if self.checked == 1
+            else f"all {self.checked} Xray keys are Tests"
+        )
+        return f"pre-flight check: {keys} ({self.seconds:.1f} s)"
 
 
 def keys_of(items: Iterable[pytest.Item]) -> dict[str, list[str]]:

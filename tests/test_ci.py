@@ -183,10 +183,3 @@ def test_progress_line_and_quiet(suite: pytest.Pytester, run_xray: RunXray) -> N
     loud.result.stdout.fnmatch_lines([f"xray: uploading 3 Xray tests to {endpoint}"])
     assert "xray: uploading" not in quiet.output
     quiet.result.stdout.fnmatch_lines(["xray: uploaded to Test Execution CALC-1001*"])
-
-
-def test_progress_line_under_xdist_starts_a_line(suite: pytest.Pytester, run_xray: RunXray) -> None:
-    pytest.importorskip("xdist")
-    with XrayEmulator(users={USER: PASSWORD}) as server:
-        run = run_xray(f"--xray-url={server.url}", "-n", "2", subprocess=True)
-    run.result.stdout.re_match_lines([r"^xray: uploading 3 Xray tests to http://\S+$"])
