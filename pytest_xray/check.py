@@ -176,6 +176,12 @@ class PreflightCheck:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if not self.runs_here:
             return
+        if (
+            session.testsfailed
+            and not self.worker
+            and not self.config.option.continue_on_collection_errors
+        ):
+            return  # pytest stops for the collection errors (bad markers too): show those first
         outcome = check_keys(self.settings, keys_of(session.items))
         self.config.stash[check_key] = outcome
         if not outcome.failed:

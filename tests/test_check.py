@@ -305,6 +305,20 @@ def test_collect_only_is_a_preflight_step(
     assert imports(server_env) == 0
 
 
+def test_collection_errors_come_first(
+    pytester: pytest.Pytester, run_xray: RunXray, server_env: XrayEmulator
+) -> None:
+    pytester.makepyfile(
+        test_suite=SUITE,
+        test_bad="import pytest\n@pytest.mark.xray('calc-1')\ndef test_x(): pass\n",
+    )
+    run = run_xray("--xray-check")
+    assert run.result.ret == pytest.ExitCode.INTERRUPTED
+    run.result.stdout.fnmatch_lines(["*test_bad.py::test_x: @pytest.mark.xray key has 'calc-1'*"])
+    assert server_env.requests == []
+    assert not (pytester.path / "ran").exists()
+
+
 def test_no_marked_tests_asks_nothing(
     pytester: pytest.Pytester, run_xray: RunXray, server_env: XrayEmulator
 ) -> None:
