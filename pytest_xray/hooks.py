@@ -87,7 +87,8 @@ def pytest_xray_payload(payload: dict[str, Any], config: pytest.Config) -> None:
 def pytest_xray_uploaded(
     config: pytest.Config, execution_key: str, url: str | None, response: ImportResult
 ) -> None:
-    """Called after a successful upload, for example to post the link to chat.
+    """Called after Xray accepted an upload (also when it did not record every result: see
+    ``response.failed``), for example to post the link to chat.
 
     :param execution_key: the Test Execution's issue key, e.g. ``"CALC-1000"``.
     :param url: its browse link (``{jira}/browse/KEY``), or ``None`` on Cloud without

@@ -10,7 +10,7 @@ Convention: an HTML comment ``<!-- test: WORDS -->`` right before a fenced block
   and credentials. The environment starts as the quick start of that product leaves it (the
   emulator's URL, the credentials, for Server the project), for blocks that rely on it; Cloud's
   also has ``XRAY_CLOUD=true``, since the real Cloud host is otherwise the default URL.
-* ``conftest``: a ``python`` block used as the ``conftest.py`` of a real session.
+* ``conftest``: ``python`` blocks used together as the ``conftest.py`` of a real session.
 
 Blocks left unmarked are not run, for a reason: installing (the environment running this test is
 what they produce, and ``.ci/run`` runs them in a fresh one), this suite itself, output samples,
@@ -87,7 +87,7 @@ def test_markers_are_well_formed() -> None:
     assert text.count("<!-- test:") == len(marked), "a marker not right before a fence"
     assert all(b.lang == "bash" for b in RUN_BLOCKS)
     assert {b.option("emulator") for b in RUN_BLOCKS} == {None, "server", "cloud"}
-    assert [b.lang for b in marked if "conftest" in b.words] == ["python"]
+    assert [b.lang for b in marked if "conftest" in b.words] == ["python", "python"]
 
 
 def clean_env() -> dict[str, str]:
@@ -209,11 +209,11 @@ def test_hook_examples_work(
     emulators: dict[str, XrayEmulator],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    [example] = [b for b in blocks() if "conftest" in b.words]
+    examples = "\n\n".join(b.body for b in blocks() if "conftest" in b.words)
     server = emulators["server"]
     monkeypatch.setenv("XRAY_TOKEN", PAT)
     monkeypatch.setenv("CHAT_WEBHOOK", f"{server.url}/chat")
-    pytester.makeconftest(example.body)
+    pytester.makeconftest(examples)
     pytester.makepyfile(
         """
         import pytest
@@ -237,6 +237,7 @@ def test_hook_examples_work(
     link = f"{server.url}/browse/CALC-1000"
     assert json.loads(chat.body) == {"text": f"Xray: CALC-1000 {link}"}
     assert "hook " not in run.output  # no hook error line
+    run.result.stdout.fnmatch_lines([f"Results: {link}"])  # get_execution()
 
 
 def test_python_examples_are_valid_and_formatted() -> None:
