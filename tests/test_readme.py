@@ -258,20 +258,23 @@ def test_python_examples_are_valid_and_formatted() -> None:
         assert done.returncode == 0, f"README line {block.line}:\n{done.stdout}{done.stderr}"
 
 
-def pytest_help() -> str:
+def pytest_output(*args: str, cwd: Path = ROOT) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"],
         capture_output=True,
         text=True,
-        check=True,
-        cwd=ROOT,
+        check=False,
+        cwd=cwd,
     )
     return done.stdout
 
 
-def test_reference_names_every_option_ini_key_and_variable() -> None:
+def test_reference_names_every_option_ini_key_variable_and_fixture(tmp_path: Path) -> None:
     text = README.read_text("utf-8")
-    help_text = pytest_help()
+    help_text = pytest_output("--help")
+    listing = pytest_output("--fixtures", "-v", cwd=tmp_path)  # an empty directory: no tests
+    fixtures = set(re.findall(r"^(\w+)(?: \[[\w ]+\])? -- \S*pytest_xray/", listing, re.M))
+    assert "tmp_path" in listing  # the listing is there, whether or not we define fixtures
     options = set(re.findall(r"(--xray(?:-[a-z]+)*)", help_text))
     ini_keys = set(re.findall(r"^  (xray_[a-z_]+) ", help_text, re.M))
     assert {"--xray", "--xray-check", "--xray-result-file"} <= options
@@ -294,7 +297,7 @@ def test_reference_names_every_option_ini_key_and_variable() -> None:
     )
     commands = {f"pytest-xray {name}" for name in subcommands.choices}
     words = set(re.findall(r"[\w-]+", text))
-    names = options | ini_keys | variables | hooks | set(KEYWORDS)
+    names = options | ini_keys | variables | hooks | set(KEYWORDS) | fixtures
     missing = sorted(name for name in names if name not in words)
     missing += sorted(c for c in commands if c not in text)
     assert missing == [], f"not in README.md: {missing}"
