@@ -137,10 +137,7 @@ class _Sender:
         while position < len(pending):
             chunk = next_chunk(self.tests, pending, position, self.limits, self.head)
             if self.announce is not None and len(chunk) < len(pending):
-                self.announce(
-                    f"request {self.upload.requests + 1}: results {position + 1}-"
-                    f"{position + len(chunk)} of {len(pending)}"
-                )
+                self._announce(chunk, position, len(pending))
             try:
                 result = self._send(chunk)
             except TooLargeError as error:
@@ -159,6 +156,12 @@ class _Sender:
             self.save()
         self.upload.key = self.key or ""
         return self.upload
+
+    def _announce(self, chunk: Chunk, position: int, total: int) -> None:
+        assert self.announce is not None
+        first, last = position + 1, position + len(chunk)
+        which = f"result {first}" if first == last else f"results {first}-{last}"
+        self.announce(f"request {self.upload.requests + 1}: {which} of {total}")
 
     def _send(self, chunk: Chunk) -> ImportResult:
         if self.key is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,7 @@ def test_result_file_after_upload(suite: pytest.Pytester, run_xray: RunXray) -> 
         ],
         "error": None,
         "report": str(report),
-        "resend": f"pytest-xray upload {report}",
+        "resend": [f"resend it with: pytest-xray upload {report} --xray-url={url}"],
         "warnings": [],
     }
     run.result.stdout.fnmatch_lines([f"xray: outcome written to {suite.path / 'ci/xray.json'}"])
@@ -86,7 +88,9 @@ def test_result_file_after_failed_upload_has_no_secret(
     assert outcome["uploaded"] is False
     assert outcome["execution_key"] is None
     assert outcome["error"].startswith(f"cannot reach http://127.0.0.1:{port}/rest/raven/2.0/")
-    assert outcome["resend"] == f"pytest-xray upload {outcome['report']}"
+    assert outcome["resend"] == [
+        f"resend it with: pytest-xray upload {outcome['report']} --xray-url=http://127.0.0.1:{port}"
+    ]
     assert Path(outcome["report"]).exists()
     assert_no_secret((suite.path / "outcome.json").read_text(), run.output)
 
@@ -99,7 +103,7 @@ def test_result_file_from_ini_on_a_dry_run(suite: pytest.Pytester, run_xray: Run
     assert outcome["error"] is None
     assert outcome["statuses"] == {"PASS": 2, "FAIL": 1}
     assert outcome["report"] == str(suite.path / "xray-report.json")
-    assert outcome["resend"] is None
+    assert outcome["resend"] == []
 
 
 def test_result_file_when_nothing_is_marked(pytester: pytest.Pytester, run_xray: RunXray) -> None:
@@ -131,7 +135,9 @@ def test_github_actions_summary_and_outputs(
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     with XrayEmulator(users={USER: PASSWORD}, known_tests={"CALC-1", "CALC-2"}) as server:
         run_xray(f"--xray-url={server.url}")
-        link = f"{server.url}/browse/CALC-1000"
+        url = server.url
+    link = f"{url}/browse/CALC-1000"
+    report = suite.path / ".pytest_cache/d/xray/last-report.json"
     assert summary.read_text() == (
         "# earlier step\n"
         "### Xray\n\n"
@@ -141,8 +147,7 @@ def test_github_actions_summary_and_outputs(
         "| PASS | 2 |\n"
         "| FAIL | 1 |\n\n"
         "- not recorded by Xray: **CALC-404**: Test issue with key CALC-404 not found.\n"
-        f"- resend with `pytest-xray upload {suite.path / '.pytest_cache/d/xray/last-report.json'}`"
-        "\n\n"
+        f"- resend it with: `pytest-xray upload {report} --xray-url={url}`\n\n"
     )
     assert outputs.read_text() == (
         f"earlier=1\nxray-execution-key=CALC-1000\nxray-execution-url={link}\n"
@@ -183,3 +188,33 @@ def test_progress_line_and_quiet(suite: pytest.Pytester, run_xray: RunXray) -> N
     loud.result.stdout.fnmatch_lines([f"xray: uploading 3 Xray tests to {endpoint}"])
     assert "xray: uploading" not in quiet.output
     quiet.result.stdout.fnmatch_lines(["xray: uploaded to Test Execution CALC-1001*"])
+
+
+def test_progress_of_a_chunked_upload(suite: pytest.Pytester, run_xray: RunXray) -> None:
+    with XrayEmulator(users={USER: PASSWORD}) as server:
+        run = run_xray(f"--xray-url={server.url}", "--xray-chunk-tests=2")
+        quiet = run_xray(f"--xray-url={server.url}", "--xray-chunk-tests=2", "-q")
+    run.result.stdout.fnmatch_lines(
+        [
+            "xray: uploading 3 Xray tests to *",
+            "xray: request 1: results 1-2 of 3",
+            "xray: request 2: result 3 of 3",
+            "xray: uploaded to Test Execution CALC-1000: * in 2 requests",
+        ]
+    )
+    assert "xray: request" not in quiet.output
+
+
+def test_progress_of_a_chunked_resend(suite: pytest.Pytester, run_xray: RunXray) -> None:
+    run_xray("--xray-output=report.json", report="report.json")
+    with XrayEmulator(users={USER: PASSWORD}) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest_xray", "upload", "report.json",
+             f"--xray-url={server.url}", "--xray-chunk-tests=2"],
+            cwd=suite.path, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[:2] == [
+        "pytest-xray: request 1: results 1-2 of 3",
+        "pytest-xray: request 2: result 3 of 3",
+    ]
