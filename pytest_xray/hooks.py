@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 def pytest_xray_status(report: pytest.TestReport, outcome: Outcome) -> str | None:
     """Choose the Xray status of one test, or return ``None`` to use the status mapping.
 
-    Called once per test with an Xray marker, when its last phase has been reported (after the
-    last attempt under pytest-rerunfailures), before :func:`pytest_xray_result`.
+    Called once per reported test (each test with an Xray marker, and with
+    ``--xray-create-tests`` each unmarked one too), when its last phase has been reported (after
+    the last attempt under pytest-rerunfailures), before :func:`pytest_xray_result`.
 
     :param report: the report that decided the outcome: the ``call`` report for a test that
         passed, failed, was skipped from its body, xfailed or xpassed; the ``setup`` report for
@@ -58,7 +59,7 @@ def pytest_xray_result(
 ) -> None:
     """Adjust the record of one test before it joins the Test Execution.
 
-    Called once per test with an Xray marker, when its last phase has been reported. Edit
+    Called once per reported test, when its last phase has been reported. Edit
     ``result`` in place: ``status`` (an Xray status name, ``None`` for the mapping), ``message``
     (the comment, or the iteration's log), ``defects`` (a tuple of issue keys), ``evidence``
     (a list of :class:`pytest_xray.Evidence`), ``keys``.
