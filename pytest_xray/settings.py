@@ -1031,7 +1031,7 @@ def _check_preflight(settings: Settings) -> None:
         needed = (
             "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
             if settings.cloud
-            else "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN"
+            else "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN, or XRAY_OAUTH_*"
         )
         raise _fail("--xray-check", f"checking the Test keys needs {needed} in the environment.")
 

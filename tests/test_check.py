@@ -367,7 +367,7 @@ def test_check_needs_url_and_credentials(
     result.stderr.fnmatch_lines(
         [
             "ERROR: pytest-xray: --xray-check: checking the Test keys needs XRAY_USER and "
-            "XRAY_PASSWORD, or XRAY_TOKEN in the environment."
+            "XRAY_PASSWORD, or XRAY_TOKEN, or XRAY_OAUTH_* in the environment."
         ]
     )
     assert not (pytester.path / "ran").exists()
