@@ -62,7 +62,9 @@ def _upload(path: Path, settings: Settings, new_execution: bool) -> int:
     progress = ProgressFile(path)
     try:
         with XrayClient(settings, notify=_say) as client:
-            upload = send_payload(client, payload, progress, new_execution=new_execution)
+            upload = send_payload(
+                client, payload, progress, new_execution=new_execution, announce=_say
+            )
             link = client.browse_url(upload.key)
     finally:
         if progress.error:

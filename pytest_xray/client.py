@@ -14,7 +14,7 @@ import json
 import re
 import ssl
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -42,6 +42,7 @@ from pytest_xray.retry import RetryPolicy, call_with_retries
 from pytest_xray.settings import Settings
 
 __all__ = [
+    "TESTS_PER_QUERY",
     "AuthError",
     "ImportResult",
     "TooLargeError",
@@ -164,22 +165,33 @@ class XrayClient:
     def __exit__(self, *exc_info: object) -> None:
         self.session.close()
 
-    def endpoint(self, path: str) -> str:
-        """The full URL of an API path such as ``import/execution``."""
+    def endpoint(self, path: str, version: str | None = None) -> str:
+        """The full URL of an API path such as ``import/execution`` (in API ``version``,
+        default the configured one)."""
+        version = version or self.settings.api_version
         if self.settings.cloud:
-            return f"{self.base}/api/{self.settings.api_version}/{path}"
-        return f"{self.base}/rest/raven/{self.settings.api_version}/{path}"
+            return f"{self.base}/api/{version}/{path}"
+        return f"{self.base}/rest/raven/{version}/{path}"
 
     # -- transport -----------------------------------------------------------------------------
 
-    def request(self, method: str, path: str, *, repeatable: bool = True, **kwargs: Any) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        repeatable: bool = True,
+        version: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Send a request and return its decoded JSON, or raise :class:`XrayError`.
 
         Failures that may pass are retried (:func:`~pytest_xray.retry.call_with_retries`);
         ``repeatable=False`` marks a request that must not run twice (a create), which is then
-        retried only when it surely did not reach Xray.
+        retried only when it surely did not reach Xray. ``version``: another API version than
+        the configured one.
         """
-        url = self.endpoint(path)
+        url = self.endpoint(path, version)
         kwargs.setdefault("timeout", (self.settings.connect_timeout, self.settings.read_timeout))
         kwargs.setdefault("auth", self.auth)
         for name, value in self._transport.items():
@@ -273,7 +285,7 @@ class XrayClient:
                 f"{url} refused the credentials ({status}): {message}; check "
                 f"{self._credential_names()}."
             )
-        raise XrayError(f"{url} answered {status}: {message}")
+        raise XrayError(f"{url} answered {status}: {message}", status=status)
 
     def _credential_names(self) -> str:
         creds = self.settings.credentials
@@ -407,10 +419,71 @@ class XrayClient:
         result.info_messages = [str(m) for m in data.get("infoMessages") or ()]
         return result
 
+    def get_tests(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` (at most :data:`TESTS_PER_QUERY`) are existing Xray Tests.
+
+        Server / DC: ``GET api/test?keys=A;B``; Cloud: the GraphQL ``getTests`` query with the
+        JQL ``key in (A, B)``. Both answer only Tests, so a key missing from the answer does
+        not exist or is another issue type. Xray refusing the query (a 4xx answer, or GraphQL
+        ``errors``, as Jira gives for a key that does not exist) is an :class:`XrayError`
+        whose ``status`` is set.
+        """
+        if not keys:
+            return set()
+        if len(keys) > TESTS_PER_QUERY:
+            raise ValueError(f"at most {TESTS_PER_QUERY} keys per query, got {len(keys)}")
+        if self.settings.cloud:
+            return self._graphql_tests(keys)
+        data = self.request("GET", "api/test", params={"keys": ";".join(keys)})
+        if not isinstance(data, list):
+            raise XrayError(
+                f"unexpected answer to {self.endpoint('api/test')}: {str(data)[:200]!r}"
+            )
+        return {str(test["key"]) for test in data if isinstance(test, dict) and test.get("key")}
+
+    def _graphql_tests(self, keys: Sequence[str]) -> set[str]:
+        # GraphQL lives under /api/v2 only; a v1 token is valid there too.
+        url = self.endpoint("graphql", "v2")
+        variables = {"jql": f"key in ({', '.join(keys)})", "limit": len(keys)}
+        data = self.request(
+            "POST", "graphql", version="v2", json={"query": _GET_TESTS, "variables": variables}
+        )
+        if not isinstance(data, dict):
+            raise XrayError(f"unexpected answer to {url}: {str(data)[:200]!r}")
+        if data.get("errors"):
+            messages = "; ".join(
+                str(error.get("message", error)) if isinstance(error, dict) else str(error)
+                for error in data["errors"]
+            )
+            raise XrayError(
+                f"{url} refused the query: {scrub(messages, self._secrets)}", status=200
+            )
+        page = (data.get("data") or {}).get("getTests") or {}
+        found = set()
+        for test in page.get("results") or ():
+            jira = test.get("jira") if isinstance(test, dict) else None
+            if isinstance(jira, dict) and jira.get("key"):
+                found.add(str(jira["key"]))
+        return found
+
     def browse_url(self, key: str) -> str | None:
         """``{jira}/browse/KEY`` when the Jira site is known."""
         base = self.settings.browse_base
         return f"{base}/browse/{key}" if base else None
+
+
+TESTS_PER_QUERY = 100
+"""Keys per Test lookup: Xray's GraphQL ``limit`` is at most 100, and 100 keys keep a Server
+query string short."""
+
+_GET_TESTS = """
+query CheckTests($jql: String!, $limit: Int!) {
+  getTests(jql: $jql, limit: $limit) {
+    total
+    results { issueId jira(fields: ["key"]) }
+  }
+}
+"""
 
 
 def _json_bytes(value: Any) -> bytes:

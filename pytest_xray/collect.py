@@ -38,6 +38,7 @@ from pytest_xray.markers import (
 )
 from pytest_xray.model import Evidence, Execution, Outcome, TestResult, truncate
 from pytest_xray.settings import Settings
+from pytest_xray.userhooks import UserHooks
 from pytest_xray.workers import WORKER_META_DIR, MetaDirectory, worker_id, write_worker_meta
 
 __all__ = ["META_ATTRIBUTE", "ItemAnnotator", "ResultCollector"]
@@ -182,6 +183,8 @@ class _Pending:
     rerun: bool = False
     evidence: list[Evidence] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
+    decisive: pytest.TestReport | None = None
+    """The report that decided ``outcome`` (for the ``pytest_xray_status`` hook)."""
 
     def restart(self) -> None:
         """A rerun started: only the last attempt's outcome and evidence count."""
@@ -191,10 +194,15 @@ class _Pending:
         self.message = ""
         self.evidence = []
         self.left_out = []
+        self.decisive = None
 
     def apply(self, report: pytest.TestReport) -> None:
         when, outcome = report.when, report.outcome
         wasxfail = hasattr(report, "wasxfail")
+        spoils_pass = self.outcome == Outcome.PASSED and outcome != "passed"
+        if self.decisive is None or when == "call" or spoils_pass:
+            # setup first, then the call; a later phase only when it spoils a pass
+            self.decisive = report
         if outcome == "failed":
             text = failure_text(report)
             label = f"{when} error" if when in ("setup", "teardown") else "worker crashed"
@@ -253,15 +261,21 @@ class ResultCollector:
     results: list[TestResult] = field(default_factory=list)
     unmarked: int = 0
     warnings: list[str] = field(default_factory=list)
+    hooks: UserHooks | None = None
+    """The user hooks ``pytest_xray_status`` / ``pytest_xray_result`` (None: not called)."""
     _pending: dict[tuple[str, Any], _Pending] = field(default_factory=dict)
     _evidence_bytes: int = 0
     _order: dict[str, int] = field(default_factory=dict)
     _worker_meta: MetaDirectory = field(default_factory=MetaDirectory)
     _crashed_attempts: dict[str, tuple[int, float]] = field(default_factory=dict)
     """Attempts and first start of tests whose worker crashed and that run again."""
+    _items: dict[str, pytest.Item] = field(default_factory=dict)
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._order = {item.nodeid: index for index, item in enumerate(session.items)}
+        # Only in a plain run: the xdist controller never collects, its hooks get item=None.
+        if self.hooks is not None and self.hooks.implemented("pytest_xray_result"):
+            self._items = {item.nodeid: item for item in session.items}
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
@@ -378,6 +392,16 @@ class ResultCollector:
                 worker=_worker_of(report),
             )
         )
+        if self.hooks is not None:
+            self._user_hooks(self.results[-1], report, pending)
+
+    def _user_hooks(self, result: TestResult, report: pytest.TestReport, pending: _Pending) -> None:
+        """``pytest_xray_status`` then ``pytest_xray_result`` on a finished result."""
+        assert self.hooks is not None
+        status = self.hooks.status(pending.decisive or report, pending.outcome)
+        if status is not None:
+            result.status = status
+        self.hooks.result(result, self._items.get(report.nodeid), report)
 
     def execution(self) -> Execution:
         """The run so far, in collection order; tests still pending (an interrupted run) are

@@ -9,7 +9,15 @@ __all__ = ["AuthError", "TooLargeError", "TransientError", "UncertainError", "Xr
 
 
 class XrayError(Exception):
-    """An upload problem, explained in one line without secrets."""
+    """An upload problem, explained in one line without secrets.
+
+    ``status``: the HTTP status of Xray's answer when Xray refused the request with one (a
+    lookup that names a missing key), else ``None``.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class AuthError(XrayError):

@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from pytest_xray import hooks
+from pytest_xray.check import PreflightCheck, check_key
+from pytest_xray.ci import outcome_record, write_ci_files
 from pytest_xray.collect import ItemAnnotator, ResultCollector
 from pytest_xray.evidence import xray_evidence
 from pytest_xray.markers import MARKER_DOC
 from pytest_xray.publish import PublishResult, publish
 from pytest_xray.settings import DEFAULT_REPORT, Settings, add_options, resolve
+from pytest_xray.userhooks import UserHooks
 from pytest_xray.workers import WORKER_META_DIR
 
 __all__ = ["XrayReporter", "result_key", "settings_key", "xray_evidence"]
@@ -26,6 +30,10 @@ result_key = pytest.StashKey[PublishResult]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(hooks)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,17 +50,21 @@ def pytest_configure(config: pytest.Config) -> None:
         worker_meta_dir=workerinput.get(WORKER_META_DIR) if workerinput is not None else None,
     )
     config.pluginmanager.register(annotator, "xray-annotator")
+    if settings.check:
+        config.pluginmanager.register(PreflightCheck(config, settings), "xray-check")
     if workerinput is None:  # the xdist controller, or a run without xdist
-        collector = ResultCollector(settings)
+        user_hooks = UserHooks(config)
+        collector = ResultCollector(settings, hooks=user_hooks)
         config.pluginmanager.register(collector, "xray-collector")
-        config.pluginmanager.register(XrayReporter(config, settings, collector), "xray-reporter")
+        reporter = XrayReporter(config, settings, collector, user_hooks)
+        config.pluginmanager.register(reporter, "xray-reporter")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     collector = config.pluginmanager.get_plugin("xray-collector")
     if isinstance(collector, ResultCollector):
         collector.close()
-    for name in ("xray-reporter", "xray-collector", "xray-annotator"):
+    for name in ("xray-reporter", "xray-collector", "xray-check", "xray-annotator"):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)
@@ -61,10 +73,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 class XrayReporter:
     """Publishes the collected results at session end and reports in the terminal summary."""
 
-    def __init__(self, config: pytest.Config, settings: Settings, collector: ResultCollector):
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        collector: ResultCollector,
+        user_hooks: UserHooks | None = None,
+    ):
         self.config = config
         self.settings = settings
         self.collector = collector
+        self.hooks = user_hooks or UserHooks(config)
+        self.ci_problems: list[str] = []
 
     def report_path(self) -> Path:
         """Where the report goes: ``--xray-output``, else ``xray-report.json`` when nothing is
@@ -80,20 +100,44 @@ class XrayReporter:
 
     def notify(self, text: str) -> None:
         """Show a retry as it happens: the wait before it can be long."""
+        self._line(text, yellow=True)
+
+    def announce(self, text: str) -> None:
+        """An upload step on the terminal, as it happens; quiet with ``-q``."""
+        if self.config.getoption("verbose") >= 0:
+            self._line(text)
+
+    def _line(self, text: str, **markup: bool) -> None:
         terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is not None:
-            terminal.write_line(f"xray: {text}", yellow=True)
+        if terminal is None:
+            return
+        terminal.ensure_newline()
+        if self.config.get_terminal_writer().width_of_current_line:  # xdist's progress dots
+            terminal.write_line("")
+        terminal.write_line(f"xray: {text}", **markup)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        check = self.config.stash.get(check_key, None)
+        if check is not None and check.failed:
+            # The run stopped before any test: nothing to publish, but CI learns why.
+            record = outcome_record(None, error=check.message())
+            self.ci_problems = write_ci_files(record, self.settings.result_file)
+            return
         result = publish(
             self.collector.execution(),
             self.settings,
             self.report_path(),
             unmarked=self.collector.unmarked,
+            edit_payload=self.hooks.payload_editor(),
             notify=self.notify,
+            announce=self.announce,
         )
         self.config.stash[result_key] = result
+        if result.uploaded is not None:
+            self.hooks.uploaded(result.uploaded, result.browse_url)
+        record = outcome_record(result, self.settings, warnings=self.hooks.error_lines())
+        self.ci_problems = write_ci_files(record, self.settings.result_file)
         if result.failed and self.settings.strict and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
@@ -102,6 +146,12 @@ class XrayReporter:
         if result is None:
             return
         lines = result.lines(self.settings)
+        check = self.config.stash.get(check_key, None)
+        if check is not None and check.checked:
+            lines.insert(0, (check.summary(), False))
+        lines += [(text, True) for text in [*self.hooks.error_lines(), *self.ci_problems]]
+        if self.settings.result_file is not None and not self.ci_problems:
+            lines.append((f"outcome written to {self.settings.result_file}", False))
         quiet = self.config.getoption("verbose") < -1  # -qq; get_verbosity() is pytest 8+
         if quiet and not any(is_error for _, is_error in lines):
             return

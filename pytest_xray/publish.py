@@ -20,7 +20,7 @@ from pytest_xray.payload import build_payload
 from pytest_xray.progress import ProgressFile
 from pytest_xray.report import ReportError, write_report
 from pytest_xray.settings import Settings
-from pytest_xray.upload import send_payload
+from pytest_xray.upload import Announce, send_payload
 
 __all__ = ["PublishResult", "publish"]
 
@@ -91,11 +91,14 @@ class PublishResult:
                 reason = " (dry run, nothing sent)" if settings.dry_run else " (no xray_url set)"
             lines.append((f"report {verb} to {self.report_path}{reason}", False))
             if self.failed:
-                lines.extend((text, True) for text in self._resend_lines(settings))
+                lines.extend((text, True) for text in self.resend_lines(settings))
         return lines
 
-    def _resend_lines(self, settings: Settings) -> list[str]:
-        assert self.report_path is not None
+    def resend_lines(self, settings: Settings) -> list[str]:
+        """How to send what did not land: the resend command, or the choices when a create
+        may have made an execution; empty when there is nothing to resend."""
+        if self.report_path is None or not self.failed:
+            return []
         command = shlex.join(["pytest-xray", "upload", str(self.report_path)])
         command = " ".join([command, *settings.resend_args])
         if self.uncertain is None:
@@ -118,11 +121,12 @@ def publish(
     unmarked: int = 0,
     edit_payload: Callable[[dict[str, Any]], None] | None = None,
     notify: Callable[[str], None] | None = None,
+    announce: Announce | None = None,
 ) -> PublishResult:
     """Build the payload, save it to ``report_path``, then upload it when configured.
 
     Never raises for an upload or file problem: the result says what went wrong. ``notify``
-    hears about retries while they happen.
+    hears about retries while they happen, ``announce`` about the upload's requests.
     """
     began = time.perf_counter()
     payload = build_payload(execution, settings)
@@ -145,7 +149,7 @@ def publish(
             progress = ProgressFile(outcome.report_path)
             progress.remove()  # it described the report this run has just replaced
     if settings.upload:
-        _upload(payload, settings, progress, outcome, notify)
+        _upload(payload, settings, progress, outcome, notify, announce)
         outcome.progress_error = progress.error if progress else None
     outcome.seconds = time.perf_counter() - began
     return outcome
@@ -157,10 +161,14 @@ def _upload(
     progress: ProgressFile | None,
     outcome: PublishResult,
     notify: Callable[[str], None] | None,
+    announce: Announce | None = None,
 ) -> None:
     try:
         with XrayClient(settings, notify=notify) as client:
-            upload = send_payload(client, payload, progress)
+            if announce is not None:
+                where = client.endpoint("import/execution")
+                announce(f"uploading {_count(outcome.tests, 'Xray test')} to {where}")
+            upload = send_payload(client, payload, progress, announce=announce)
             outcome.uploaded = upload.as_import_result()
             outcome.requests = upload.requests
             outcome.browse_url = client.browse_url(upload.key)

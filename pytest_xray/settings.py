@@ -180,6 +180,10 @@ class Settings:
     line, so ``pytest-xray upload`` would not see them); shell-quoted, never secrets."""
     warnings: tuple[str, ...] = ()
     """Risks the user accepted (TLS verification off, credentials over plain http)."""
+    check: bool = False
+    """Verify before any test runs that every key of the collected tests is an Xray Test."""
+    result_file: Path | None = None
+    """Where to write a small JSON of the outcome for CI scripts."""
 
     @property
     def upload(self) -> bool:
@@ -358,6 +362,21 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help="Proxy for Xray requests (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY).",
     )
+    add(
+        "--xray-check",
+        action="store_true",
+        default=None,
+        help="Before any test runs, check that every Xray key of the collected tests is an "
+        "existing Xray Test; stop with an error listing the others. "
+        "Env XRAY_CHECK, ini xray_check.",
+    )
+    add(
+        "--xray-result-file",
+        metavar="PATH",
+        default=None,
+        help="Write the outcome (execution key, link, counts, errors) as JSON here, for CI. "
+        "Env XRAY_RESULT_FILE, ini xray_result_file.",
+    )
 
     ini = parser.addini
     ini("xray_url", "Jira base URL (Server/DC) or Xray Cloud host.")
@@ -393,6 +412,8 @@ def add_options(parser: pytest.Parser) -> None:
     ini("xray_client_key", "Key of the client certificate.")
     ini("xray_proxy", "Proxy URL for Xray requests (no credentials here: use XRAY_PROXY).")
     ini("xray_verify", "false: do not verify TLS certificates (insecure; a warning is shown).")
+    ini("xray_check", "true: check the Xray keys of the collected tests before running them.")
+    ini("xray_result_file", "Path of a JSON file with the outcome of the upload, for CI.")
 
 
 @dataclass(frozen=True)
@@ -902,6 +923,10 @@ def resolve(
         ),
         proxy=_proxy(sources.get("--xray-proxy", "XRAY_PROXY", "xray_proxy")),
         **_tls(config, sources),
+        check=_enabled(config, sources, "xray_check", "XRAY_CHECK"),
+        result_file=_output_path(
+            config, sources.text("--xray-result-file", "XRAY_RESULT_FILE", "xray_result_file")
+        ),
     )
     settings = replace(
         settings, resend_args=_resend_args(config, settings), warnings=_warnings(settings)
@@ -909,6 +934,8 @@ def resolve(
     _check_execution_fields(settings)
     if settings.upload and check_upload:
         _check_upload(settings)
+    if settings.check:
+        _check_preflight(settings)
     return settings
 
 
@@ -983,6 +1010,30 @@ def _warnings(settings: Settings) -> tuple[str, ...]:
             "use an https:// URL."
         )
     return tuple(found)
+
+
+def _enabled(config: pytest.Config, sources: _Sources, name: str, env: str) -> bool:
+    """A flag: on with ``--xray-...``, else from the environment, else from the ini file."""
+    if config.getoption(name):
+        return True
+    return bool(_bool(sources.get(None, env, name)))
+
+
+def _check_preflight(settings: Settings) -> None:
+    """``--xray-check`` asks Xray, so it needs what an upload needs to authenticate."""
+    if settings.url is None:
+        raise _fail(
+            "--xray-check",
+            "checking the Test keys needs Xray: set --xray-url / XRAY_URL / xray_url "
+            "(or XRAY_CLIENT_ID and XRAY_CLIENT_SECRET for Xray Cloud).",
+        )
+    if not settings.credentials.any:
+        needed = (
+            "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
+            if settings.cloud
+            else "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN, or XRAY_OAUTH_*"
+        )
+        raise _fail("--xray-check", f"checking the Test keys needs {needed} in the environment.")
 
 
 def _output_path(config: pytest.Config, text: str | None) -> Path | None:

@@ -8,6 +8,7 @@ halves the chunk and tries again. Used by the session end and by ``pytest-xray u
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,11 @@ from pytest_xray.errors import TooLargeError, UncertainError, XrayError
 from pytest_xray.payload import execution_issue
 from pytest_xray.progress import Progress, ProgressFile
 
-__all__ = ["Upload", "create_execution", "import_into", "send_payload"]
+__all__ = ["Announce", "Upload", "create_execution", "import_into", "send_payload"]
+
+Announce = Callable[[str], None]
+"""Told a short line about the upload's requests as they go, for the terminal: which results a
+request of a chunked upload carries ("request 2: results 1001-2000 of 5000")."""
 
 
 @dataclass
@@ -76,6 +81,7 @@ class _Sender:
         self.key: str | None = self._starting_key(payload.get("testExecutionKey"), new_execution)
         self.limits = Limits(client.settings.chunk_tests, client.settings.chunk_bytes)
         self.upload = Upload(key=self.key or "")
+        self.announce: Announce | None = None
 
     def _where(self) -> str:
         return str(self.file.report) if self.file else "the report"
@@ -130,6 +136,8 @@ class _Sender:
         position = 0
         while position < len(pending):
             chunk = next_chunk(self.tests, pending, position, self.limits, self.head)
+            if self.announce is not None and len(chunk) < len(pending):
+                self._announce(chunk, position, len(pending))
             try:
                 result = self._send(chunk)
             except TooLargeError as error:
@@ -148,6 +156,12 @@ class _Sender:
             self.save()
         self.upload.key = self.key or ""
         return self.upload
+
+    def _announce(self, chunk: Chunk, position: int, total: int) -> None:
+        assert self.announce is not None
+        first, last = position + 1, position + len(chunk)
+        which = f"result {first}" if first == last else f"results {first}-{last}"
+        self.announce(f"request {self.upload.requests + 1}: {which} of {total}")
 
     def _send(self, chunk: Chunk) -> ImportResult:
         if self.key is not None:
@@ -197,6 +211,7 @@ def send_payload(
     progress_file: ProgressFile | None = None,
     *,
     new_execution: bool = False,
+    announce: Announce | None = None,
 ) -> Upload:
     """Send ``payload`` in chunks, skipping what ``progress_file`` says Xray already has.
 
@@ -204,4 +219,6 @@ def send_payload(
     one (the user checked). Raises :class:`XrayError` (:class:`UncertainError` when a create
     may have happened) after recording the progress.
     """
-    return _Sender(client, payload, progress_file, new_execution).run()
+    sender = _Sender(client, payload, progress_file, new_execution)
+    sender.announce = announce
+    return sender.run()

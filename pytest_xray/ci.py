@@ -1,0 +1,148 @@
+"""What CI jobs read after a run: the ``--xray-result-file`` JSON, and in GitHub Actions a job
+summary table plus the ``xray-execution-key`` / ``xray-execution-url`` step outputs.
+
+Pure data in, files out, once per run. Nothing here raises for a file problem: the caller gets a
+line to show instead. No secret reaches these files: the messages come from the client, which
+scrubs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pytest_xray.publish import PublishResult
+from pytest_xray.settings import Settings
+
+__all__ = ["github_outputs", "github_summary", "outcome_record", "write_ci_files"]
+
+
+def outcome_record(
+    result: PublishResult | None,
+    settings: Settings | None = None,
+    *,
+    error: str | None = None,
+    warnings: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The result file's content: plain JSON types only."""
+    result = result or PublishResult()
+    uploaded = result.uploaded
+    report = str(result.report_path) if result.report_path else None
+    return {
+        "execution_key": uploaded.key if uploaded else None,
+        "url": result.browse_url if uploaded else None,
+        "uploaded": uploaded is not None,
+        "results": result.results,
+        "tests": result.tests,
+        "statuses": dict(result.statuses.most_common()),
+        "unmarked": result.unmarked,
+        "not_recorded": [{"test_key": key, "message": message} for key, message in uploaded.failed]
+        if uploaded
+        else [],
+        "error": error or result.error,
+        "report": report,
+        "resend": result.resend_lines(settings) if settings is not None else [],
+        "warnings": [
+            w
+            for w in [result.report_error, result.progress_error, *result.warnings, *warnings]
+            if w
+        ],
+    }
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _code_after_colon(line: str) -> str:
+    """``resend it with: COMMAND`` with the command as code."""
+    text, sep, command = line.partition(": ")
+    return (
+        f"{_cell(text)}: `{command}`" if sep and command.startswith("pytest-xray ") else _cell(line)
+    )
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def github_summary(record: Mapping[str, Any]) -> str:
+    """A Markdown section for ``$GITHUB_STEP_SUMMARY``."""
+    lines = ["### Xray", ""]
+    key, url = record["execution_key"], record["url"]
+    counts = f"{_count(record['results'], 'result')} for {_count(record['tests'], 'Xray test')}"
+    if key:
+        link = f"[{key}]({url})" if url else f"`{key}`"
+        lines.append(f"Test Execution {link}: {counts}.")
+    elif record["tests"]:
+        where = f" (report: `{record['report']}`)" if record["report"] else ""
+        lines.append(f"{counts}, not uploaded{where}.")
+    elif not record["error"]:
+        lines.append("No test with an Xray key ran; nothing was reported.")
+    if record["statuses"]:
+        lines += ["", "| Xray status | Tests |", "|---|---:|"]
+        lines += [f"| {_cell(status)} | {n} |" for status, n in record["statuses"].items()]
+    notes = [
+        f"not recorded by Xray: **{_cell(item['test_key'])}**: {_cell(item['message'])}"
+        for item in record["not_recorded"]
+    ]
+    if record["error"]:
+        notes.append(f"**upload FAILED**: {_cell(record['error'])}")
+    notes += [_code_after_colon(line) for line in record["resend"]]
+    notes += [_cell(w) for w in record["warnings"]]
+    if notes:
+        lines.append("")
+        lines += [f"- {note}" for note in notes]
+    return "\n".join(lines) + "\n\n"
+
+
+def github_outputs(record: Mapping[str, Any]) -> str:
+    """``name=value`` lines for ``$GITHUB_OUTPUT``: the execution's key and link, when known."""
+    outputs = {"xray-execution-key": record["execution_key"], "xray-execution-url": record["url"]}
+    return "".join(
+        f"{name}={value}\n" for name, value in outputs.items() if value and "\n" not in value
+    )
+
+
+def _write_json(path: Path, record: Mapping[str, Any]) -> str | None:
+    """Write atomically, so a CI step never reads half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(record, handle, indent=2, ensure_ascii=False)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except OSError as error:
+        return f"cannot write the result file {path}: {error.strerror or error}"
+    return None
+
+
+def _append(path: str, text: str, what: str) -> str | None:
+    try:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as error:
+        return f"cannot write the GitHub {what} {path}: {error.strerror or error}"
+    return None
+
+
+def write_ci_files(
+    record: Mapping[str, Any], result_file: Path | None, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """Write the result file (when asked) and the GitHub Actions summary and outputs (when
+    their variables are set); returns one line per file that could not be written."""
+    env = os.environ if env is None else env
+    problems = []
+    if result_file is not None:
+        problems.append(_write_json(result_file, record) or "")
+    summary, outputs = env.get("GITHUB_STEP_SUMMARY"), env.get("GITHUB_OUTPUT")
+    if summary:
+        problems.append(_append(summary, github_summary(record), "job summary") or "")
+    if outputs:
+        problems.append(_append(outputs, github_outputs(record), "step outputs") or "")
+    return [p for p in problems if p]

@@ -1,0 +1,109 @@
+"""Calling the hooks of :mod:`pytest_xray.hooks`: only when implemented, never fatal.
+
+A hook nobody implements is skipped after one look at pluggy's implementations, so the per-test
+hooks cost nothing by default. An exception in an implementation is recorded (once per distinct
+error, with a count) for the summary, and the run goes on with the data as the hook left it.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_xray.model import Outcome, TestResult
+
+if TYPE_CHECKING:
+    from pytest_xray.client import ImportResult
+
+__all__ = ["UserHooks"]
+
+
+def _where(error: BaseException) -> str:
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f" ({Path(frame.filename).name}:{frame.lineno})"
+
+
+class UserHooks:
+    """The user hooks of one run, called through ``config.hook``."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._hook = config.hook
+        self._config = config
+        self._implemented: dict[str, bool] = {}
+        self.errors: Counter[str] = Counter()
+
+    def implemented(self, name: str) -> bool:
+        """Whether any plugin implements hook ``name``; looked up once, at the first ask.
+
+        The per-test hooks are first asked when the first test finishes, after collection
+        has loaded every ``conftest.py``."""
+        known = self._implemented.get(name)
+        if known is None:
+            known = self._implemented[name] = bool(getattr(self._hook, name).get_hookimpls())
+        return known
+
+    def _call(self, name: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._hook, name)(**kwargs)
+        except Exception as error:
+            self.errors[f"{name} raised {type(error).__name__}: {error}{_where(error)}"] += 1
+            return None
+
+    def status(self, report: pytest.TestReport, outcome: Outcome) -> str | None:
+        """``pytest_xray_status``: a status name, or ``None`` for the mapping."""
+        if not self.implemented("pytest_xray_status"):
+            return None
+        status = self._call("pytest_xray_status", report=report, outcome=outcome)
+        if status is None:
+            return None
+        if not isinstance(status, str) or not status.strip():
+            self.errors[
+                f"pytest_xray_status returned {status!r}; expected an Xray status name "
+                "such as 'BLOCKED', or None"
+            ] += 1
+            return None
+        return status.strip()
+
+    def result(
+        self, result: TestResult, item: pytest.Item | None, report: pytest.TestReport
+    ) -> None:
+        """``pytest_xray_result``: lets plugins edit ``result`` in place."""
+        if self.implemented("pytest_xray_result"):
+            self._call("pytest_xray_result", result=result, item=item, report=report)
+
+    def payload_editor(self) -> Callable[[dict[str, Any]], None] | None:
+        """A function that runs ``pytest_xray_payload`` on a payload; ``None`` when unused."""
+        if not self.implemented("pytest_xray_payload"):
+            return None
+
+        def edit(payload: dict[str, Any]) -> None:
+            self._call("pytest_xray_payload", payload=payload, config=self._config)
+
+        return edit
+
+    def uploaded(self, response: ImportResult, url: str | None) -> None:
+        """``pytest_xray_uploaded``, after a successful upload."""
+        if self.implemented("pytest_xray_uploaded"):
+            self._call(
+                "pytest_xray_uploaded",
+                config=self._config,
+                execution_key=response.key,
+                url=url,
+                response=response,
+            )
+
+    def error_lines(self) -> list[str]:
+        """One line per distinct error, with how often it happened."""
+        lines = []
+        for text, count in self.errors.items():
+            times = f" ({count} times)" if count > 1 else ""
+            lines.append(f"hook {text}{times}; pytest-xray went on without it.")
+        return lines

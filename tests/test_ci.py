@@ -1,0 +1,220 @@
+"""What CI reads after a run: --xray-result-file, GitHub Actions summary and outputs, progress."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_xray.ci import github_outputs, github_summary, outcome_record
+from pytest_xray.client import ImportResult
+from pytest_xray.emulator import XrayEmulator
+from pytest_xray.publish import PublishResult
+from tests.conftest import PASSWORD, USER, RunXray, assert_no_secret
+
+SUITE = """
+import pytest
+
+@pytest.mark.xray("CALC-1")
+def test_pass(): pass
+
+@pytest.mark.xray("CALC-2")
+@pytest.mark.parametrize("n", [1, 2])
+def test_iterations(n): assert n == 1
+
+@pytest.mark.xray("CALC-404")
+def test_unknown(): pass
+
+def test_unmarked(): pass
+"""
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    pytester.makepyfile(test_suite=SUITE)
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+    monkeypatch.setenv("XRAY_PROJECT", "CALC")
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    monkeypatch.delenv("GITHUB_OUTPUT", raising=False)
+    return pytester
+
+
+def read(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+def test_result_file_after_upload(suite: pytest.Pytester, run_xray: RunXray) -> None:
+    with XrayEmulator(users={USER: PASSWORD}, known_tests={"CALC-1", "CALC-2"}) as server:
+        run = run_xray(f"--xray-url={server.url}", "--xray-result-file=ci/xray.json")
+        url = server.url
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure
+    report = suite.path / ".pytest_cache/d/xray/last-report.json"
+    assert read(suite.path / "ci/xray.json") == {
+        "execution_key": "CALC-1000",
+        "url": f"{url}/browse/CALC-1000",
+        "uploaded": True,
+        "results": 4,
+        "tests": 3,
+        "statuses": {"PASS": 2, "FAIL": 1},
+        "unmarked": 1,
+        "not_recorded": [
+            {"test_key": "CALC-404", "message": "Test issue with key CALC-404 not found."}
+        ],
+        "error": None,
+        "report": str(report),
+        "resend": [f"resend it with: pytest-xray upload {report} --xray-url={url}"],
+        "warnings": [],
+    }
+    run.result.stdout.fnmatch_lines([f"xray: outcome written to {suite.path / 'ci/xray.json'}"])
+
+
+def test_result_file_after_failed_upload_has_no_secret(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("XRAY_RESULT_FILE", "outcome.json")  # the environment works too
+    run = run_xray(f"--xray-url=http://127.0.0.1:{port}")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # unchanged by the failed upload
+    outcome = read(suite.path / "outcome.json")
+    assert outcome["uploaded"] is False
+    assert outcome["execution_key"] is None
+    assert outcome["error"].startswith(f"cannot reach http://127.0.0.1:{port}/rest/raven/2.0/")
+    assert outcome["resend"] == [
+        f"resend it with: pytest-xray upload {outcome['report']} --xray-url=http://127.0.0.1:{port}"
+    ]
+    assert Path(outcome["report"]).exists()
+    assert_no_secret((suite.path / "outcome.json").read_text(), run.output)
+
+
+def test_result_file_from_ini_on_a_dry_run(suite: pytest.Pytester, run_xray: RunXray) -> None:
+    suite.makeini("[pytest]\nxray_result_file = out/result.json\n")
+    run_xray()
+    outcome = read(suite.path / "out/result.json")
+    assert outcome["uploaded"] is False
+    assert outcome["error"] is None
+    assert outcome["statuses"] == {"PASS": 2, "FAIL": 1}
+    assert outcome["report"] == str(suite.path / "xray-report.json")
+    assert outcome["resend"] == []
+
+
+def test_result_file_when_nothing_is_marked(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile("def test_a(): pass\n")
+    run_xray("--xray-result-file=r.json")
+    outcome = read(pytester.path / "r.json")
+    assert (outcome["tests"], outcome["unmarked"], outcome["report"]) == (0, 1, None)
+
+
+def test_unwritable_result_file_is_a_summary_line(
+    suite: pytest.Pytester, run_xray: RunXray
+) -> None:
+    (suite.path / "blocker").write_text("a file, not a directory")
+    run = run_xray("--xray-result-file=blocker/result.json")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    run.result.stdout.fnmatch_lines(
+        [f"xray: cannot write the result file {suite.path / 'blocker/result.json'}: *"]
+    )
+    assert "Traceback" not in run.output
+
+
+def test_github_actions_summary_and_outputs(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary, outputs = suite.path / "step_summary.md", suite.path / "github_output"
+    summary.write_text("# earlier step\n")
+    outputs.write_text("earlier=1\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    with XrayEmulator(users={USER: PASSWORD}, known_tests={"CALC-1", "CALC-2"}) as server:
+        run_xray(f"--xray-url={server.url}")
+        url = server.url
+    link = f"{url}/browse/CALC-1000"
+    report = suite.path / ".pytest_cache/d/xray/last-report.json"
+    assert summary.read_text() == (
+        "# earlier step\n"
+        "### Xray\n\n"
+        f"Test Execution [CALC-1000]({link}): 4 results for 3 Xray tests.\n\n"
+        "| Xray status | Tests |\n"
+        "|---|---:|\n"
+        "| PASS | 2 |\n"
+        "| FAIL | 1 |\n\n"
+        "- not recorded by Xray: **CALC-404**: Test issue with key CALC-404 not found.\n"
+        f"- resend it with: `pytest-xray upload {report} --xray-url={url}`\n\n"
+    )
+    assert outputs.read_text() == (
+        f"earlier=1\nxray-execution-key=CALC-1000\nxray-execution-url={link}\n"
+    )
+
+
+def test_github_summary_of_a_failed_upload(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary, outputs = suite.path / "summary.md", suite.path / "output"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    with XrayEmulator(users={USER: "another password"}) as server:
+        run_xray(f"--xray-url={server.url}")
+    text = summary.read_text()
+    assert "3 Xray tests, not uploaded (report: `" in text
+    assert "- **upload FAILED**: " in text
+    assert "refused the credentials (401)" in text
+    assert outputs.read_text() == ""  # no key to give
+    assert_no_secret(text)
+
+
+def test_github_summary_escapes_table_cells() -> None:
+    result = PublishResult(results=1, tests=1, uploaded=ImportResult(key="CALC-1"), browse_url=None)
+    result.statuses.update({"A|B": 1})
+    record = outcome_record(result)
+    text = github_summary(record)
+    assert "Test Execution `CALC-1`: 1 result for 1 Xray test." in text
+    assert "| A\\|B | 1 |" in text
+    assert github_outputs(record) == "xray-execution-key=CALC-1\n"
+
+
+def test_progress_line_and_quiet(suite: pytest.Pytester, run_xray: RunXray) -> None:
+    with XrayEmulator(users={USER: PASSWORD}) as server:
+        loud = run_xray(f"--xray-url={server.url}")
+        quiet = run_xray(f"--xray-url={server.url}", "-q")
+        endpoint = f"{server.url}/rest/raven/2.0/import/execution"
+    loud.result.stdout.fnmatch_lines([f"xray: uploading 3 Xray tests to {endpoint}"])
+    assert "xray: uploading" not in quiet.output
+    quiet.result.stdout.fnmatch_lines(["xray: uploaded to Test Execution CALC-1001*"])
+
+
+def test_progress_of_a_chunked_upload(suite: pytest.Pytester, run_xray: RunXray) -> None:
+    with XrayEmulator(users={USER: PASSWORD}) as server:
+        run = run_xray(f"--xray-url={server.url}", "--xray-chunk-tests=2")
+        quiet = run_xray(f"--xray-url={server.url}", "--xray-chunk-tests=2", "-q")
+    run.result.stdout.fnmatch_lines(
+        [
+            "xray: uploading 3 Xray tests to *",
+            "xray: request 1: results 1-2 of 3",
+            "xray: request 2: result 3 of 3",
+            "xray: uploaded to Test Execution CALC-1000: * in 2 requests",
+        ]
+    )
+    assert "xray: request" not in quiet.output
+
+
+def test_progress_of_a_chunked_resend(suite: pytest.Pytester, run_xray: RunXray) -> None:
+    run_xray("--xray-output=report.json", report="report.json")
+    with XrayEmulator(users={USER: PASSWORD}) as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest_xray", "upload", "report.json",
+             f"--xray-url={server.url}", "--xray-chunk-tests=2"],
+            cwd=suite.path, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[:2] == [
+        "pytest-xray: request 1: results 1-2 of 3",
+        "pytest-xray: request 2: result 3 of 3",
+    ]

@@ -1,0 +1,306 @@
+"""The hooks of pytest_xray.hooks, implemented in a conftest.py of real pytest sessions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_xray.emulator import XrayEmulator
+from pytest_xray.model import Outcome
+from pytest_xray.userhooks import UserHooks
+from tests.conftest import PASSWORD, USER, RunXray, assert_no_secret, validate
+
+pytest.importorskip("xdist")
+
+OUTCOMES = """
+import pytest
+
+@pytest.fixture
+def broken_setup(): raise RuntimeError("no database")
+
+@pytest.fixture
+def broken_teardown():
+    yield
+    raise RuntimeError("cleanup failed")
+
+@pytest.mark.xray("CALC-1")
+def test_pass(): pass
+
+@pytest.mark.xray("CALC-2")
+def test_fail(): assert False
+
+@pytest.mark.xray("CALC-3")
+@pytest.mark.skip(reason="not here")
+def test_skip_marker(): pass
+
+@pytest.mark.xray("CALC-4")
+def test_skip_inside(): pytest.skip("later")
+
+@pytest.mark.xray("CALC-5")
+def test_setup_error(broken_setup): pass
+
+@pytest.mark.xray("CALC-6")
+def test_teardown_error(broken_teardown): pass
+
+@pytest.mark.xray("CALC-7")
+@pytest.mark.xfail(reason="bug")
+def test_xfail(): assert False
+"""
+
+# The status names the outcome and the phase of the report the hook was given.
+STATUS_CONFTEST = """
+import pytest
+
+def pytest_xray_status(report, outcome):
+    return None  # declines: the other implementation answers
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xray_status(report, outcome):
+    if report.nodeid.endswith("test_pass"):
+        return None  # keeps the mapping
+    return f"{outcome.upper()}_{report.when.upper()}"
+"""
+
+EXPECTED_STATUSES = {
+    "CALC-1": "PASS",
+    "CALC-2": "FAILED_CALL",
+    "CALC-3": "SKIPPED_SETUP",
+    "CALC-4": "SKIPPED_CALL",
+    "CALC-5": "ERROR_SETUP",
+    "CALC-6": "ERROR_TEARDOWN",
+    "CALC-7": "XFAILED_CALL",
+}
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_status_hook_gets_the_deciding_report(
+    pytester: pytest.Pytester, run_xray: RunXray, workers: list[str]
+) -> None:
+    pytester.makepyfile(test_outcomes=OUTCOMES)
+    pytester.makeconftest(STATUS_CONFTEST)
+    run = run_xray(*workers, subprocess=bool(workers))
+    assert {t["testKey"]: t["status"] for t in run.payload["tests"]} == EXPECTED_STATUSES
+
+
+def test_status_hook_for_iterations(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.xray("CALC-1")
+        @pytest.mark.parametrize("n", [1, 2, 3])
+        def test_n(n):
+            if n == 2: pytest.skip("no two")
+        """
+    )
+    pytester.makeconftest(
+        "def pytest_xray_status(outcome):\n    return 'BLOCKED' if outcome == 'skipped' else None\n"
+    )
+    entry = run_xray().test("CALC-1")
+    assert [i["status"] for i in entry["iterations"]] == ["PASS", "BLOCKED", "PASS"]
+    assert entry["status"] == "BLOCKED"  # a custom status is worse than a pass
+
+
+RESULT_CONFTEST = """
+import json
+from pathlib import Path
+
+def pytest_xray_result(result, item, report):
+    props = dict(report.user_properties)
+    result.defects += tuple(props.get("bugs", ()))
+    result.message = f"{result.message} | item={type(item).__name__} | build={props['build']}"
+    Path("seen.jsonl").open("a").write(json.dumps([result.nodeid, result.outcome.value]) + "\\n")
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_result_hook_edits_the_record(
+    pytester: pytest.Pytester, run_xray: RunXray, workers: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import os
+        import pytest
+
+        @pytest.mark.xray("CALC-1")
+        def test_a(record_property):
+            record_property("build", "b42")
+            record_property("bugs", ["CALC-99"])
+
+        @pytest.mark.xray("CALC-2", defects=["CALC-50"])
+        @pytest.mark.flaky(reruns=2)
+        def test_flaky(record_property):
+            record_property("build", "b42")
+            if not os.path.exists("tried"):  # the run's directory, also in xdist workers
+                open("tried", "w").close()
+                assert False, "first attempt"
+
+        def test_unmarked(): pass
+        """
+    )
+    pytester.makeconftest(RESULT_CONFTEST)
+    run = run_xray(*workers, subprocess=bool(workers))
+    item = "NoneType" if workers else "Function"
+    one, flaky = run.test("CALC-1"), run.test("CALC-2")
+    assert one["comment"] == f" | item={item} | build=b42"
+    assert one["defects"] == ["CALC-99"]
+    assert flaky["status"] == "PASS"
+    assert flaky["comment"] == (
+        f"2 attempts (reruns); this is the last one: passed.\n | item={item} | build=b42"
+    )
+    assert flaky["defects"] == ["CALC-50"]
+    # Once per test, after its last attempt; never for unmarked tests.
+    seen = [json.loads(line) for line in (pytester.path / "seen.jsonl").read_text().splitlines()]
+    assert sorted(seen) == [
+        ["test_result_hook_edits_the_record.py::test_a", "passed"],
+        ["test_result_hook_edits_the_record.py::test_flaky", "passed"],
+    ]
+
+
+def test_result_hook_sets_status_over_status_hook(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    pytester.makeconftest(
+        "def pytest_xray_status(report, outcome): return 'FROM_STATUS'\n"
+        "def pytest_xray_result(result):\n"
+        "    assert result.status == 'FROM_STATUS'\n"
+        "    result.status = 'FROM_RESULT'\n"
+    )
+    assert run_xray().test("CALC-1")["status"] == "FROM_RESULT"
+
+
+def test_payload_hook_edits_the_saved_and_sent_json(
+    pytester: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    pytester.makeconftest(
+        "def pytest_xray_payload(payload, config):\n"
+        "    payload['info']['user'] = config.getoption('xray_project').lower() + '-bot'\n"
+    )
+    run = run_xray(
+        f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=sent.json",
+        report="sent.json",
+    )  # fmt: skip
+    assert run.payload["info"]["user"] == "calc-bot"
+    [request] = [r for r in server.requests if r.path.endswith("import/execution")]
+    assert validate(json.loads(request.body))["info"]["user"] == "calc-bot"
+
+
+UPLOADED_CONFTEST = """
+import json
+from pathlib import Path
+
+import pytest
+import pytest_xray
+
+def pytest_xray_uploaded(config, execution_key, url, response):
+    Path("uploaded.json").write_text(
+        json.dumps([execution_key, url, response.key, response.failed])
+    )
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session):
+    before = pytest_xray.get_execution(session.config)
+    yield
+    after = pytest_xray.get_execution(session.config)
+    Path("execution.json").write_text(json.dumps([before, after and after._asdict()]))
+"""
+
+
+def test_uploaded_hook_and_get_execution(
+    pytester: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+    pytester.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n"
+        "@pytest.mark.xray('CALC-404')\ndef test_b(): pass\n"
+    )
+    pytester.makeconftest(UPLOADED_CONFTEST)
+    with XrayEmulator(users={USER: PASSWORD}, known_tests={"CALC-1"}) as server:
+        run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+        link = f"{server.url}/browse/CALC-1000"
+    uploaded = json.loads((pytester.path / "uploaded.json").read_text())
+    assert uploaded == [
+        "CALC-1000", link, "CALC-1000", [["CALC-404", "Test issue with key CALC-404 not found."]],
+    ]  # fmt: skip
+    # Before the plugin's session end (trylast) nothing is known; after it, key and link.
+    execution = json.loads((pytester.path / "execution.json").read_text())
+    assert execution == [None, {"key": "CALC-1000", "url": link}]
+
+
+def test_no_execution_and_no_uploaded_call_on_dry_run(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    pytester.makeconftest(UPLOADED_CONFTEST)
+    run_xray("--xray-url=http://127.0.0.1:9", "--xray-dry-run")
+    assert not (pytester.path / "uploaded.json").exists()
+    assert json.loads((pytester.path / "execution.json").read_text()) == [None, None]
+
+
+def test_broken_hooks_cost_nothing(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", "pat-token-0123456789")
+    pytester.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.xray('CALC-1')\n@pytest.mark.parametrize('n', [1, 2, 3])\n"
+        "def test_a(n): pass\n"
+    )
+    pytester.makeconftest(
+        "def pytest_xray_result(result):\n"
+        "    result.message = 'half-edited'\n"
+        "    raise ValueError('boom')\n"
+        "def pytest_xray_status(report):\n"
+        "    return 42\n"
+        "def pytest_xray_payload(payload):\n"
+        "    del payload['nothing']\n"
+    )
+    run = run_xray("--xray-dry-run", "--xray-url=http://127.0.0.1:9", "--xray-project=CALC")
+    assert run.result.ret == pytest.ExitCode.OK
+    iterations = run.test("CALC-1")["iterations"]
+    assert [i["status"] for i in iterations] == ["PASS"] * 3  # the mapping's
+    assert [i["log"] for i in iterations] == ["half-edited"] * 3  # as the hook left it
+    run.result.stdout.fnmatch_lines(
+        [
+            "xray: hook pytest_xray_status returned 42; expected an Xray status name such as "
+            "'BLOCKED', or None (3 times); pytest-xray went on without it.",
+            "xray: hook pytest_xray_result raised ValueError: boom (conftest.py:3) (3 times); "
+            "pytest-xray went on without it.",
+            "xray: hook pytest_xray_payload raised KeyError: 'nothing' (conftest.py:7); "
+            "pytest-xray went on without it.",
+        ]
+    )
+    assert "INTERNALERROR" not in run.output
+    assert_no_secret(run.output)
+
+
+def test_unimplemented_hooks_are_looked_up_once(pytester: pytest.Pytester) -> None:
+    config = pytester.parseconfigure("--xray")
+    hooks = UserHooks(config)
+    report = pytest.TestReport("t.py::t", ("t.py", 1, "t"), {}, "passed", None, "call")
+    assert hooks.status(report, Outcome.PASSED) is None
+
+    class Late:
+        calls = 0
+
+        def pytest_xray_status(self) -> str:
+            Late.calls += 1
+            return "LATE"
+
+    config.pluginmanager.register(Late())
+    # The lookup of the first ask stands: the per-test call is skipped, not made.
+    assert hooks.status(report, Outcome.PASSED) is None
+    assert Late.calls == 0
+    assert UserHooks(config).status(report, Outcome.PASSED) == "LATE"
