@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from requests.auth import AuthBase
 
-    from pytest_xray.settings import Credentials
+    from pytest_xray.credentials import Credentials
 
 __all__ = ["INSTALL_HINT", "OAuthSetupError", "oauth1_auth", "read_private_key", "require_extra"]
 

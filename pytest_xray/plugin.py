@@ -17,8 +17,9 @@ from pytest_xray.ci import outcome_record, write_ci_files
 from pytest_xray.collect import ItemAnnotator, ResultCollector
 from pytest_xray.evidence import xray_evidence
 from pytest_xray.markers import MARKER_DOC
+from pytest_xray.options import add_options
 from pytest_xray.publish import PublishResult, publish
-from pytest_xray.settings import DEFAULT_REPORT, Settings, add_options, resolve
+from pytest_xray.settings import DEFAULT_REPORT, Settings, resolve
 from pytest_xray.userhooks import UserHooks
 from pytest_xray.workers import WORKER_META_DIR
 

@@ -215,9 +215,9 @@ def test_api_version_spellings(given: str, server: str, cloud: str) -> None:
      ("10 MiB", 10 << 20), ("1.5g", 3 << 29), ("2kb", 2048)],
 )  # fmt: skip
 def test_size_spellings(text: str, size: int) -> None:
-    from pytest_xray.settings import _size, _Value
+    from pytest_xray.values import Value, parse_size
 
-    assert _size(_Value(text, "test"), 1) == size
+    assert parse_size(Value(text, "test"), 1) == size
 
 
 def test_evidence_and_output_settings_from_every_source(
