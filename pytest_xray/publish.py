@@ -5,6 +5,7 @@ Runs once per run, never per test. No pytest objects: the plugin passes plain va
 
 from __future__ import annotations
 
+import logging
 import shlex
 import time
 from collections import Counter
@@ -23,6 +24,8 @@ from pytest_xray.settings import Settings
 from pytest_xray.upload import Announce, send_payload
 
 __all__ = ["PublishResult", "publish"]
+
+logger = logging.getLogger("pytest_xray")
 
 
 @dataclass
@@ -43,8 +46,17 @@ class PublishResult:
     requests: int = 0
     progress_error: str | None = None
     seconds: float = 0.0
+    """Wall time of the whole session-end work."""
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase of the session-end work: ``build`` (the payload), ``write`` (the report
+    file), ``upload`` (encoding and sending); a phase that did not happen is absent."""
     warnings: list[str] = field(default_factory=list)
     """What was left out of the report (evidence over a size limit ...), one line each."""
+
+    def timing(self) -> str:
+        """``session end 0.412 s (build 0.100 s, write 0.120 s, upload 0.192 s)``."""
+        phases = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in self.phases.items())
+        return f"session end {self.seconds:.3f} s ({phases})"
 
     @property
     def failed(self) -> bool:
@@ -135,12 +147,14 @@ def publish(
         return outcome
     if edit_payload is not None:
         edit_payload(payload)
+    outcome.phases["build"] = time.perf_counter() - began
     outcome.warnings = list(execution.warnings)
     outcome.results = len(execution.results)
     outcome.tests = len(payload["tests"])
     outcome.statuses = Counter(test["status"] for test in payload["tests"])
     progress: ProgressFile | None = None
     if report_path is not None:
+        mark = time.perf_counter()
         try:
             outcome.report_path = write_report(payload, report_path)
         except ReportError as error:
@@ -148,10 +162,14 @@ def publish(
         else:
             progress = ProgressFile(outcome.report_path)
             progress.remove()  # it described the report this run has just replaced
+        outcome.phases["write"] = time.perf_counter() - mark
     if settings.upload:
+        mark = time.perf_counter()
         _upload(payload, settings, progress, outcome, notify, announce)
         outcome.progress_error = progress.error if progress else None
+        outcome.phases["upload"] = time.perf_counter() - mark
     outcome.seconds = time.perf_counter() - began
+    logger.debug("pytest-xray: %s", outcome.timing())
     return outcome
 
 
