@@ -350,6 +350,8 @@ class ResultCollector:
     def _evidence(self, report: pytest.TestReport, pending: _Pending, runs: int) -> list[Evidence]:
         """The test's evidence that fits the per-upload limit, counted once per Test Run it
         lands on; what does not fit is named in :attr:`warnings`."""
+        if not (pending.evidence or pending.left_out or self._wants_output(pending.outcome)):
+            return []  # the common case: nothing attached
         self.warnings.extend(f"evidence left out: {line}" for line in pending.left_out)
         evidence = list(pending.evidence)
         if self._wants_output(pending.outcome):
