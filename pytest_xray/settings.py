@@ -482,11 +482,7 @@ def _check_preflight(settings: Settings) -> None:
             "(or XRAY_CLIENT_ID and XRAY_CLIENT_SECRET for Xray Cloud).",
         )
     if not settings.credentials.any:
-        needed = (
-            "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
-            if settings.cloud
-            else "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN, or XRAY_OAUTH_*"
-        )
+        needed = _credentials_needed(settings)
         raise usage_error(
             "--xray-check", f"checking the Test keys needs {needed} in the environment."
         )
@@ -523,14 +519,17 @@ def _check_execution_fields(settings: Settings) -> None:
             )
 
 
+def _credentials_needed(settings: Settings) -> str:
+    """The credential variables that fit the product, for "needs ... in the environment"."""
+    if settings.cloud:
+        return "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
+    return "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN, or XRAY_OAUTH_*"
+
+
 def _check_upload(settings: Settings) -> None:
     """Catch what would make Xray refuse the import, before the tests run."""
     if not settings.credentials.any:
-        needed = (
-            "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
-            if settings.cloud
-            else "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN, or XRAY_OAUTH_*"
-        )
+        needed = _credentials_needed(settings)
         raise usage_error(
             "credentials",
             f"uploading to {settings.url} needs {needed} in the environment "
