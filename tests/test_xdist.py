@@ -253,6 +253,7 @@ def test_crashed_test_rerun_counts_attempts(
     pytester.makepyfile(
         """
         import os
+        import time
         from pathlib import Path
         import pytest
 
@@ -261,6 +262,10 @@ def test_crashed_test_rerun_counts_attempts(
             marker = Path(os.environ["FLAKY_DIR"]) / "died"
             if not marker.exists():
                 marker.write_text("1")
+                # pytest-rerunfailures tells the controller the rerun budget over a socket
+                # without waiting for an answer; dying at once races that message on a slow
+                # machine and the crash is then reported as a plain failure.
+                time.sleep(1)
                 os._exit(1)
         """
     )
