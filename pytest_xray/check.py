@@ -16,13 +16,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_xray.client import TESTS_PER_QUERY, XrayClient, XrayError
 from pytest_xray.collect import meta_key
+from pytest_xray.errors import XrayError
 from pytest_xray.settings import Settings
+
+if TYPE_CHECKING:
+    from pytest_xray.client import XrayClient
 
 __all__ = ["CheckOutcome", "PreflightCheck", "check_key", "check_keys", "keys_of"]
 
@@ -115,6 +118,8 @@ class _Lookup:
         self.spare = EXTRA_QUERIES
 
     def run(self, keys: Sequence[str]) -> None:
+        from pytest_xray.client import TESTS_PER_QUERY
+
         for start in range(0, len(keys), TESTS_PER_QUERY):
             self._batch(keys[start : start + TESTS_PER_QUERY])
 
@@ -139,6 +144,9 @@ def check_keys(settings: Settings, users: dict[str, list[str]]) -> CheckOutcome:
     outcome = CheckOutcome(checked=len(users), url=settings.url or "")
     if not users:
         return outcome
+    # Imported here: requests and the client cost every pytest run that loads the plugin.
+    from pytest_xray.client import XrayClient
+
     try:
         with XrayClient(settings) as client:
             lookup = _Lookup(client)

@@ -23,11 +23,10 @@ import pytest
 from pytest_xray.evidence import (
     EVIDENCE_ATTRIBUTE,
     LEFT_OUT_ATTRIBUTE,
-    EvidenceRecorder,
+    Recorders,
     evidence_of,
     format_size,
     output_evidence,
-    recorder_key,
 )
 from pytest_xray.markers import (
     MarkerError,
@@ -41,7 +40,7 @@ from pytest_xray.settings import Settings
 from pytest_xray.userhooks import UserHooks
 from pytest_xray.workers import WORKER_META_DIR, MetaDirectory, worker_id, write_worker_meta
 
-__all__ = ["META_ATTRIBUTE", "ItemAnnotator", "ResultCollector"]
+__all__ = ["META_ATTRIBUTE", "ItemAnnotator", "ResultCollector", "WorkerReports"]
 
 META_ATTRIBUTE = "xray_meta"
 """Name of the attribute that carries a test's Xray data on its setup report."""
@@ -61,9 +60,11 @@ def junit_properties(meta: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 class ItemAnnotator:
-    """Validates ``xray`` markers at collection and annotates setup and teardown reports.
+    """Validates ``xray`` markers at collection and keeps each reported test's Xray data.
 
-    With ``junit_properties`` (``--junitxml`` is on) each marked item also gets Xray's JUnit
+    ``metas`` maps the node id of every reported test to its Xray data (plain data, so that it
+    can travel on a report); ``recorders`` holds the evidence of the tests running here. With
+    ``junit_properties`` (``--junitxml`` is on) each marked item also gets Xray's JUnit
     properties in ``user_properties``, which pytest's junitxml writes into its testcase (also
     under xdist: user properties travel on the reports).
     """
@@ -78,6 +79,8 @@ class ItemAnnotator:
         self.junit_properties = junit_properties
         self.worker_meta_dir = worker_meta_dir
         """On an xdist worker: where to leave the crash-safe copy (:mod:`pytest_xray.workers`)."""
+        self.metas: dict[str, dict[str, Any]] = {}
+        self.recorders = Recorders(settings.evidence_max_file, self.metas.__contains__)
         # Xray Server imports Test Run custom fields only through REST API 2.0.
         self._custom_fields_refused = not settings.cloud and settings.api_version == "1.0"
 
@@ -100,7 +103,8 @@ class ItemAnnotator:
                 "(1.0 does not import Test Run custom fields); use --xray-api-version 2.0 or "
                 "latest, or remove custom_fields."
             )
-        meta = {**mark.to_dict(), "parameters": item_parameters(item)}
+        meta = mark.to_dict()
+        meta["parameters"] = item_parameters(item)
         if mark.requirements:  # requirements are linked through testInfo, which needs a summary
             meta["summary"] = item_summary(item, item_definition(item))
         return meta
@@ -123,6 +127,7 @@ class ItemAnnotator:
                 continue
             if meta is not None:
                 node.stash[meta_key] = meta
+                self.metas[node.nodeid] = meta
                 if self.junit_properties and meta["keys"]:
                     node.user_properties.extend(junit_properties(meta))
         if errors:
@@ -137,58 +142,74 @@ class ItemAnnotator:
             return
         metas = {}
         for item in session.items:
-            meta = item.stash.get(meta_key, None)
+            meta = self.metas.get(item.nodeid)
             if meta is not None:
                 metas[item.nodeid] = meta
         worker = session.config.workerinput["workerid"]  # type: ignore[attr-defined]
         write_worker_meta(self.worker_meta_dir, worker, metas)
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        if call.when == "setup":
-            meta = item.stash.get(meta_key, None)
+
+class WorkerReports:
+    """On an xdist worker: puts a test's Xray data on its setup report and its evidence on its
+    teardown report, before pytest-xdist sends the report to the controller (report attributes
+    travel with it). Without xdist the collector reads both from the :class:`ItemAnnotator`."""
+
+    def __init__(self, annotator: ItemAnnotator) -> None:
+        self.annotator = annotator
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "setup":
+            meta = self.annotator.metas.get(report.nodeid)
             if meta is not None:
                 setattr(report, META_ATTRIBUTE, meta)
-        elif call.when == "teardown":
-            recorder = item.stash.get(recorder_key, None)
+        elif report.when == "teardown":
+            recorder = self.annotator.recorders.pop(report.nodeid)
             if recorder is not None:
-                del item.stash[recorder_key]  # a rerun starts with a fresh recorder
                 if recorder.files:
                     setattr(report, EVIDENCE_ATTRIBUTE, recorder.files)
                 if recorder.left_out:
                     setattr(report, LEFT_OUT_ATTRIBUTE, recorder.left_out)
-        return report
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        # Before any fixture runs, so that fixtures can attach evidence in their setup.
-        if meta_key in item.stash:
-            item.stash[recorder_key] = EvidenceRecorder(
-                item.nodeid, self.settings.evidence_max_file
-            )
 
 
-@dataclass
 class _Pending:
-    """A test whose teardown report has not arrived yet."""
+    """A test whose teardown report has not arrived yet (a plain class with slots: one is made
+    per test, on the hot path)."""
 
+    __slots__ = (
+        "attempts",
+        "decisive",
+        "evidence",
+        "left_out",
+        "message",
+        "meta",
+        "outcome",
+        "rerun",
+        "start",
+    )
     meta: dict[str, Any]
     start: float
-    outcome: Outcome = Outcome.PASSED
-    message: str = ""
-    attempts: int = 1
-    rerun: bool = False
-    evidence: list[Evidence] = field(default_factory=list)
-    left_out: list[str] = field(default_factory=list)
-    decisive: pytest.TestReport | None = None
+    attempts: int
+    rerun: bool
+    outcome: Outcome
+    message: str
+    evidence: list[Evidence]
+    left_out: list[str]
+    decisive: pytest.TestReport | None
     """The report that decided ``outcome`` (for the ``pytest_xray_status`` hook)."""
+
+    def __init__(self, meta: dict[str, Any], start: float) -> None:
+        self.meta = meta
+        self.start = start
+        self.attempts = 1
+        self._reset()
 
     def restart(self) -> None:
         """A rerun started: only the last attempt's outcome and evidence count."""
         self.attempts += 1
+        self._reset()
+
+    def _reset(self) -> None:
         self.rerun = False
         self.outcome = Outcome.PASSED
         self.message = ""
@@ -199,6 +220,10 @@ class _Pending:
     def apply(self, report: pytest.TestReport) -> None:
         when, outcome = report.when, report.outcome
         wasxfail = hasattr(report, "wasxfail")
+        if outcome == "passed" and not wasxfail:  # the common case: nothing changes
+            if self.decisive is None or when == "call":
+                self.decisive = report
+            return
         spoils_pass = self.outcome == Outcome.PASSED and outcome != "passed"
         if self.decisive is None or when == "call" or spoils_pass:
             # setup first, then the call; a later phase only when it spoils a pass
@@ -223,6 +248,14 @@ class _Pending:
             self.outcome = Outcome.XPASSED
             self.message = f"unexpectedly passed: {report.wasxfail}".rstrip(": ")
         self.message = truncate(self.message)
+
+
+OUTPUT_OUTCOMES: dict[str, frozenset[Outcome]] = {
+    "never": frozenset(),
+    "on-failure": frozenset({Outcome.FAILED, Outcome.ERROR}),
+    "always": frozenset(Outcome),
+}
+"""The outcomes whose captured output is attached, per ``xray_attach_output``."""
 
 
 def _worker_of(report: pytest.TestReport) -> str | None:
@@ -263,6 +296,9 @@ class ResultCollector:
     warnings: list[str] = field(default_factory=list)
     hooks: UserHooks | None = None
     """The user hooks ``pytest_xray_status`` / ``pytest_xray_result`` (None: not called)."""
+    local: ItemAnnotator | None = None
+    """The annotator of this process, when tests run here (not on xdist workers): the Xray
+    data and evidence of its tests are read from it rather than from report attributes."""
     _pending: dict[tuple[str, Any], _Pending] = field(default_factory=dict)
     _evidence_bytes: int = 0
     _order: dict[str, int] = field(default_factory=dict)
@@ -270,6 +306,11 @@ class ResultCollector:
     _crashed_attempts: dict[str, tuple[int, float]] = field(default_factory=dict)
     """Attempts and first start of tests whose worker crashed and that run again."""
     _items: dict[str, pytest.Item] = field(default_factory=dict)
+    _call_hooks: bool | None = None
+    """Whether a per-test user hook is implemented; known once the first test finished."""
+
+    def __post_init__(self) -> None:
+        self._output_outcomes = OUTPUT_OUTCOMES[self.settings.attach_output]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self._order = {item.nodeid: index for index, item in enumerate(session.items)}
@@ -288,37 +329,56 @@ class ResultCollector:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Under xdist, phases of different tests interleave: key by test and worker.
-        key = (report.nodeid, getattr(report, "node", None))
+        # Typed wider than pytest's Literals: xdist's crash reports say "???", reruns "rerun".
+        nodeid: str = report.nodeid
+        when: str = report.when
+        outcome: str = report.outcome
+        key = (nodeid, getattr(report, "node", None))
         pending = self._pending.get(key)
-        if report.when == "setup":
-            meta = getattr(report, META_ATTRIBUTE, None)
+        if when == "setup":
+            meta = self.local.metas.get(nodeid) if self.local is not None else None
+            if meta is None:  # from an xdist worker (the controller's annotator has none)
+                meta = getattr(report, META_ATTRIBUTE, None)
             if meta is None:
                 self.unmarked += 1
                 return
             if pending is None:
-                pending = self._pending[key] = self._begin(report.nodeid, meta, report)
+                pending = self._pending[key] = self._begin(nodeid, meta, report)
             else:
                 pending.restart()
-        elif report.when not in ("call", "teardown"):
+        elif when == "teardown":
+            if pending is None:
+                return
+            self._take_evidence(nodeid, report, pending)
+        elif when != "call":
             # The report pytest-xdist makes for a test whose worker crashed (when "???").
             self._crashed(key, pending, report)
             return
         elif pending is None:
             return
-        if str(report.outcome) == "rerun":  # pytest-rerunfailures: this attempt does not count
+        if outcome == "rerun":  # pytest-rerunfailures: this attempt does not count
             pending.rerun = True
             return
-        if report.when == "teardown":
-            pending.evidence = evidence_of(getattr(report, EVIDENCE_ATTRIBUTE, None))
-            pending.left_out = list(getattr(report, LEFT_OUT_ATTRIBUTE, None) or ())
         pending.apply(report)
-        if report.when == "teardown" and not pending.rerun:
+        if when == "teardown" and not pending.rerun:
             del self._pending[key]
             self._finish(report, pending)
 
+    def _take_evidence(self, nodeid: str, report: pytest.TestReport, pending: _Pending) -> None:
+        """The files the test attached, in this process or (under xdist) on a worker."""
+        recorder = self.local.recorders.pop(nodeid) if self.local is not None else None
+        if recorder is not None:
+            files: Any = recorder.files
+            left_out: Any = recorder.left_out
+        else:
+            files = getattr(report, EVIDENCE_ATTRIBUTE, None)
+            left_out = getattr(report, LEFT_OUT_ATTRIBUTE, None)
+        pending.evidence = evidence_of(files) if files else []
+        pending.left_out = list(left_out) if left_out else []
+
     def _begin(self, nodeid: str, meta: dict[str, Any], report: pytest.TestReport) -> _Pending:
         pending = _Pending(meta, getattr(report, "start", 0.0) or time.time())
-        earlier = self._crashed_attempts.pop(nodeid, None)
+        earlier = self._crashed_attempts.pop(nodeid, None) if self._crashed_attempts else None
         if earlier is not None:  # this test ran before on a worker that crashed
             pending.attempts += earlier[0]
             pending.start = min(pending.start, earlier[1])
@@ -341,20 +401,12 @@ class ResultCollector:
         pending.apply(report)
         self._finish(report, pending)
 
-    def _wants_output(self, outcome: Outcome) -> bool:
-        when = self.settings.attach_output
-        return when == "always" or (
-            when == "on-failure" and outcome in (Outcome.FAILED, Outcome.ERROR)
-        )
-
     def _evidence(self, report: pytest.TestReport, pending: _Pending, runs: int) -> list[Evidence]:
         """The test's evidence that fits the per-upload limit, counted once per Test Run it
         lands on; what does not fit is named in :attr:`warnings`."""
-        if not (pending.evidence or pending.left_out or self._wants_output(pending.outcome)):
-            return []  # the common case: nothing attached
         self.warnings.extend(f"evidence left out: {line}" for line in pending.left_out)
         evidence = list(pending.evidence)
-        if self._wants_output(pending.outcome):
+        if pending.outcome in self._output_outcomes:
             output = output_evidence(report.sections, self.settings.evidence_max_file)
             if output is not None:
                 evidence.append(output)
@@ -375,27 +427,38 @@ class ResultCollector:
 
     def _finish(self, report: pytest.TestReport, pending: _Pending) -> None:
         meta = pending.meta
-        self.results.append(
-            TestResult(
-                nodeid=report.nodeid,
-                keys=tuple(meta["keys"]),
-                outcome=pending.outcome,
-                start=pending.start,
-                finish=getattr(report, "stop", 0.0) or time.time(),
-                message=pending.message,
-                parameters=tuple((name, value) for name, value in meta["parameters"]),
-                defects=tuple(meta.get("defects", ())),
-                requirements=tuple(meta.get("requirements", ())),
-                attempts=pending.attempts,
-                evidence=self._evidence(report, pending, max(len(meta["keys"]), 1)),
-                custom_fields=tuple((name, value) for name, value in meta.get("custom_fields", ())),
-                definition=meta.get("definition"),
-                summary=meta.get("summary", ""),
-                worker=_worker_of(report),
-            )
+        parameters, fields = meta["parameters"], meta.get("custom_fields")
+        evidence = (
+            self._evidence(report, pending, max(len(meta["keys"]), 1))
+            if pending.evidence or pending.left_out or pending.outcome in self._output_outcomes
+            else []  # the common case: nothing attached
         )
-        if self.hooks is not None:
-            self._user_hooks(self.results[-1], report, pending)
+        node = getattr(report, "node", None)
+        result = TestResult(
+            nodeid=report.nodeid,
+            keys=tuple(meta["keys"]),
+            outcome=pending.outcome,
+            start=pending.start,
+            finish=getattr(report, "stop", 0.0) or time.time(),
+            message=pending.message,
+            parameters=tuple((name, value) for name, value in parameters) if parameters else (),
+            defects=tuple(meta.get("defects", ())),
+            requirements=tuple(meta.get("requirements", ())),
+            attempts=pending.attempts,
+            evidence=evidence,
+            custom_fields=tuple((name, value) for name, value in fields) if fields else (),
+            definition=meta.get("definition"),
+            summary=meta.get("summary", ""),
+            worker=worker_id(node) if node is not None else None,
+        )
+        self.results.append(result)
+        if self._call_hooks is None:  # every conftest.py is loaded once a test has run
+            self._call_hooks = self.hooks is not None and (
+                self.hooks.implemented("pytest_xray_status")
+                or self.hooks.implemented("pytest_xray_result")
+            )
+        if self._call_hooks:
+            self._user_hooks(result, report, pending)
 
     def _user_hooks(self, result: TestResult, report: pytest.TestReport, pending: _Pending) -> None:
         """``pytest_xray_status`` then ``pytest_xray_result`` on a finished result."""

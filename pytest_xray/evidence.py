@@ -13,6 +13,7 @@ import base64
 import mimetypes
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,12 @@ __all__ = [
     "EVIDENCE_ATTRIBUTE",
     "LEFT_OUT_ATTRIBUTE",
     "EvidenceRecorder",
+    "Recorders",
     "content_type_of",
     "evidence_of",
     "format_size",
     "output_evidence",
-    "recorder_key",
+    "recorders_key",
     "safe_filename",
     "xray_evidence",
 ]
@@ -164,8 +166,36 @@ class EvidenceRecorder:
         )
 
 
-recorder_key = pytest.StashKey[EvidenceRecorder]()
-"""Where the collecting plugin puts the recorder of a test that is reported to Xray."""
+class Recorders:
+    """The evidence recorders of the tests running in this process, by node id.
+
+    A test's recorder is made when the test (or one of its fixtures) first asks for
+    ``xray_evidence``; most tests never do, so most tests cost nothing here. The collecting
+    plugin takes a test's recorder away after its teardown, so a rerun starts afresh.
+    """
+
+    def __init__(self, max_file: int, reported: Callable[[str], bool]) -> None:
+        self.max_file = max_file
+        self.reported = reported
+        """Whether the test with this node id is reported to Xray."""
+        self._open: dict[str, EvidenceRecorder] = {}
+
+    def for_test(self, nodeid: str) -> EvidenceRecorder:
+        """The recorder of a running test (a no-op one for a test that is not reported)."""
+        recorder = self._open.get(nodeid)
+        if recorder is None:
+            if not self.reported(nodeid):
+                return EvidenceRecorder(nodeid, None)
+            recorder = self._open[nodeid] = EvidenceRecorder(nodeid, self.max_file)
+        return recorder
+
+    def pop(self, nodeid: str) -> EvidenceRecorder | None:
+        """Take away the recorder of a test that finished, if it asked for one."""
+        return self._open.pop(nodeid, None) if self._open else None
+
+
+recorders_key = pytest.StashKey[Recorders]()
+"""On ``config.stash`` when ``--xray`` is on: the run's :class:`Recorders`."""
 
 
 @pytest.fixture
@@ -174,9 +204,9 @@ def xray_evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
     ``xray_evidence(b"...", filename="response.json", content_type=None)``. Usable in the test
     and in its function-scoped fixtures (setup and teardown). Does nothing without ``--xray``
     or for a test that is not reported."""
-    node: pytest.Item = request.node
-    recorder = node.stash.get(recorder_key, None)
-    return recorder if recorder is not None else EvidenceRecorder(node.nodeid, None)
+    nodeid: str = request.node.nodeid
+    recorders = request.config.stash.get(recorders_key, None)
+    return recorders.for_test(nodeid) if recorders is not None else EvidenceRecorder(nodeid, None)
 
 
 def evidence_of(files: Any) -> list[Evidence]:

@@ -38,7 +38,13 @@ class MarkerError(Exception):
     """A malformed ``xray`` marker; the message names the test, the value and the fix."""
 
 
+_known_keys: set[str] = set()
+"""Keys already found well-formed: most suites use each key once, parametrized tests many times."""
+
+
 def _check_key(nodeid: str, where: str, value: object) -> str:
+    if value.__class__ is str and value in _known_keys:
+        return value
     if not isinstance(value, str):
         raise MarkerError(
             f"{nodeid}: @pytest.mark.xray {where} has {value!r} ({type(value).__name__}); "
@@ -46,6 +52,7 @@ def _check_key(nodeid: str, where: str, value: object) -> str:
         )
     if not ISSUE_KEY.fullmatch(value):
         raise MarkerError(f"{nodeid}: @pytest.mark.xray {where} has {value!r}; expected {_FORM}.")
+    _known_keys.add(value)
     return value
 
 
@@ -96,33 +103,43 @@ def parse_item(item: pytest.Item) -> XrayMark | None:
     a non-string key, an unknown keyword or malformed custom fields. Custom fields of inner
     markers (the function's) win over outer ones (class, module) with the same id.
     """
-    keys: list[str] = []
+    # Outermost first (module, class, function), each node's markers in the order they were
+    # written (decorators apply bottom-up), so keys read in the order they were declared.
+    marks = [
+        mark
+        for node in item.listchain()
+        for mark in reversed(node.own_markers)
+        if mark.name == "xray"
+    ]
+    if not marks:
+        return None
+    if len(marks) == 1 and marks[0].args and not marks[0].kwargs:  # the common case
+        keys = [_check_key(item.nodeid, "key", arg) for arg in marks[0].args]
+        return XrayMark(keys=tuple(dict.fromkeys(keys)))
+    keys = []
     defects: list[str] = []
     requirements: list[str] = []
     custom_fields: dict[str, Any] = {}
-    found = False
-    # Outermost first (module, class, function), so keys read in the order they were declared.
-    for mark in reversed(list(item.iter_markers("xray"))):
-        found = True
+    for mark in marks:
         if not mark.args:
             raise MarkerError(
                 f"{item.nodeid}: @pytest.mark.xray needs at least one Test key, "
                 "for example @pytest.mark.xray('CALC-12')."
             )
-        unknown = sorted(set(mark.kwargs) - set(KEYWORDS))
+        unknown = sorted(set(mark.kwargs) - set(KEYWORDS)) if mark.kwargs else ()
         if unknown:
             raise MarkerError(
                 f"{item.nodeid}: @pytest.mark.xray got unknown keyword {unknown[0]!r}; "
                 f"known keywords: {', '.join(KEYWORDS)}."
             )
         keys.extend(_check_key(item.nodeid, "key", arg) for arg in mark.args)
+        if not mark.kwargs:
+            continue
         defects.extend(_keys_of(item.nodeid, "defects", mark.kwargs.get("defects", ())))
         requirements.extend(
             _keys_of(item.nodeid, "requirements", mark.kwargs.get("requirements", ()))
         )
         custom_fields.update(_custom_fields(item.nodeid, mark.kwargs.get("custom_fields", {})))
-    if not found:
-        return None
     return XrayMark(
         keys=tuple(dict.fromkeys(keys)),
         defects=tuple(dict.fromkeys(defects)),

@@ -182,18 +182,19 @@ def _extras(entry: Payload, results: Sequence[TestResult], settings: Settings) -
 
 
 def _single(identity: tuple[str, str], result: TestResult, settings: Settings) -> Payload:
-    entry = _identify(identity, [result], settings)
-    entry.update(
-        {
-            "start": format_time(result.start),
-            "finish": format_time(result.finish),
-            "status": status_of(result, settings.statuses),
-        }
-    )
+    if identity[0] == "key" and not result.requirements:
+        entry: Payload = {"testKey": identity[1]}  # most tests: no testInfo to send
+    else:
+        entry = _identify(identity, [result], settings)
+    entry["start"] = format_time(result.start)
+    entry["finish"] = format_time(result.finish)
+    entry["status"] = result.status or settings.statuses[result.outcome]
     comment = _message(result)
     if comment:
         entry["comment"] = comment
-    return _extras(entry, [result], settings)
+    if result.defects or result.evidence or result.custom_fields:
+        _extras(entry, [result], settings)
+    return entry
 
 
 def _iteration(result: TestResult, statuses: Mapping[Outcome, str], twice: bool) -> Payload:

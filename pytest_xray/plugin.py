@@ -11,25 +11,27 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_xray import hooks
 from pytest_xray.check import PreflightCheck, check_key
-from pytest_xray.ci import outcome_record, write_ci_files
-from pytest_xray.collect import ItemAnnotator, ResultCollector
-from pytest_xray.evidence import xray_evidence
+from pytest_xray.collect import ItemAnnotator, ResultCollector, WorkerReports
+from pytest_xray.evidence import recorders_key, xray_evidence
 from pytest_xray.markers import MARKER_DOC
 from pytest_xray.options import add_options
-from pytest_xray.publish import PublishResult, publish
 from pytest_xray.settings import DEFAULT_REPORT, Settings, resolve
 from pytest_xray.userhooks import UserHooks
 from pytest_xray.workers import WORKER_META_DIR
 
+if TYPE_CHECKING:
+    from pytest_xray.publish import PublishResult
+
 __all__ = ["XrayReporter", "result_key", "settings_key", "xray_evidence"]
 
 settings_key = pytest.StashKey[Settings]()
-result_key = pytest.StashKey[PublishResult]()
+result_key: pytest.StashKey[PublishResult] = pytest.StashKey()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -54,11 +56,14 @@ def pytest_configure(config: pytest.Config) -> None:
         worker_meta_dir=workerinput.get(WORKER_META_DIR) if workerinput is not None else None,
     )
     config.pluginmanager.register(annotator, "xray-annotator")
+    config.stash[recorders_key] = annotator.recorders
+    if workerinput is not None:
+        config.pluginmanager.register(WorkerReports(annotator), "xray-worker-reports")
     if settings.check:
         config.pluginmanager.register(PreflightCheck(config, settings), "xray-check")
     if workerinput is None:  # the xdist controller, or a run without xdist
         user_hooks = UserHooks(config)
-        collector = ResultCollector(settings, hooks=user_hooks)
+        collector = ResultCollector(settings, hooks=user_hooks, local=annotator)
         config.pluginmanager.register(collector, "xray-collector")
         reporter = XrayReporter(config, settings, collector, user_hooks)
         config.pluginmanager.register(reporter, "xray-reporter")
@@ -68,7 +73,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     collector = config.pluginmanager.get_plugin("xray-collector")
     if isinstance(collector, ResultCollector):
         collector.close()
-    for name in ("xray-reporter", "xray-collector", "xray-check", "xray-annotator"):
+    for name in (
+        "xray-reporter",
+        "xray-collector",
+        "xray-check",
+        "xray-worker-reports",
+        "xray-annotator",
+    ):
         plugin = config.pluginmanager.get_plugin(name)
         if plugin is not None:
             config.pluginmanager.unregister(plugin)
@@ -141,6 +152,11 @@ class XrayReporter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Imported at the end of the run, not with the plugin: publishing needs requests, whose
+        # import alone took a tenth of a second from every pytest run that loads pytest-xray.
+        from pytest_xray.ci import outcome_record, write_ci_files
+        from pytest_xray.publish import publish
+
         check = self.config.stash.get(check_key, None)
         if check is not None and check.failed:
             # The run stopped before any test: nothing to publish, but CI learns why.

@@ -12,16 +12,18 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_xray.client import ImportResult, XrayClient, XrayError
-from pytest_xray.errors import UncertainError
+from pytest_xray.errors import UncertainError, XrayError
 from pytest_xray.model import Execution
 from pytest_xray.payload import build_payload
 from pytest_xray.progress import ProgressFile
 from pytest_xray.report import ReportError, write_report
 from pytest_xray.settings import Settings
-from pytest_xray.upload import Announce, send_payload
+
+if TYPE_CHECKING:
+    from pytest_xray.client import ImportResult
+    from pytest_xray.upload import Announce
 
 __all__ = ["PublishResult", "publish"]
 
@@ -181,6 +183,10 @@ def _upload(
     notify: Callable[[str], None] | None,
     announce: Announce | None = None,
 ) -> None:
+    # Imported only to upload: requests alone costs a dry run a tenth of a second.
+    from pytest_xray.client import XrayClient
+    from pytest_xray.upload import send_payload
+
     try:
         with XrayClient(settings, notify=notify) as client:
             if announce is not None:
