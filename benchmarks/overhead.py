@@ -247,6 +247,7 @@ def _read_phases(log: Path, name: str) -> dict[str, float]:
 COLUMNS = (
     "variant",
     "median s",
+    "range s",
     "x plain",
     "µs/test added",
     "CPU s",
@@ -275,6 +276,9 @@ class Row:
 
     name: str
     seconds: float
+    low: float
+    high: float
+    """The fastest and slowest round: how much the machine's noise moved the median."""
     ratio: float
     added_us: float
     cpu_seconds: float
@@ -289,6 +293,7 @@ class Row:
         return [
             self.name,
             _cell(self.seconds, 2),
+            f"{self.low:.2f} to {self.high:.2f}",
             _cell(self.ratio, 3),
             _cell(self.added_us, 1),
             _cell(self.cpu_seconds, 2),
@@ -310,7 +315,8 @@ def summarize(variants: Sequence[Variant], tests: int) -> list[Row]:
     base_rss = _median([s.max_rss_kib / 1024 for s in variants[0].samples])
     rows = []
     for variant in variants:
-        seconds = _median([s.seconds for s in variant.samples])
+        walls = [s.seconds for s in variant.samples]
+        seconds = _median(walls)
         cpu = _median([s.cpu_seconds for s in variant.samples])
         rss = _median([s.max_rss_kib / 1024 for s in variant.samples])
         sizes = [s.output_bytes for s in variant.samples if s.output_bytes is not None]
@@ -322,6 +328,8 @@ def summarize(variants: Sequence[Variant], tests: int) -> list[Row]:
             Row(
                 name=variant.name,
                 seconds=seconds,
+                low=min(walls),
+                high=max(walls),
                 ratio=seconds / base_seconds,
                 added_us=(seconds - base_seconds) / tests * 1e6,
                 cpu_seconds=cpu,

@@ -171,7 +171,7 @@ class Recorders:
 
     A test's recorder is made when the test (or one of its fixtures) first asks for
     ``xray_evidence``; most tests never do, so most tests cost nothing here. The collecting
-    plugin takes a test's recorder away after its teardown, so a rerun starts afresh.
+    plugin takes a test's recorder away after its teardown.
     """
 
     def __init__(self, max_file: int, reported: Callable[[str], bool]) -> None:
@@ -180,13 +180,13 @@ class Recorders:
         """Whether the test with this node id is reported to Xray."""
         self._open: dict[str, EvidenceRecorder] = {}
 
-    def for_test(self, nodeid: str) -> EvidenceRecorder:
-        """The recorder of a running test (a no-op one for a test that is not reported)."""
-        recorder = self._open.get(nodeid)
-        if recorder is None:
-            if not self.reported(nodeid):
-                return EvidenceRecorder(nodeid, None)
-            recorder = self._open[nodeid] = EvidenceRecorder(nodeid, self.max_file)
+    def start(self, nodeid: str) -> EvidenceRecorder:
+        """A new recorder for a test that asks for ``xray_evidence`` (once per attempt: a
+        rerun runs the function-scoped fixture again and starts afresh); a no-op one for a
+        test that is not reported."""
+        if not self.reported(nodeid):
+            return EvidenceRecorder(nodeid, None)
+        recorder = self._open[nodeid] = EvidenceRecorder(nodeid, self.max_file)
         return recorder
 
     def pop(self, nodeid: str) -> EvidenceRecorder | None:
@@ -206,7 +206,7 @@ def xray_evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
     or for a test that is not reported."""
     nodeid: str = request.node.nodeid
     recorders = request.config.stash.get(recorders_key, None)
-    return recorders.for_test(nodeid) if recorders is not None else EvidenceRecorder(nodeid, None)
+    return recorders.start(nodeid) if recorders is not None else EvidenceRecorder(nodeid, None)
 
 
 def evidence_of(files: Any) -> list[Evidence]:

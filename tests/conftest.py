@@ -12,6 +12,11 @@ from typing import Any
 import jsonschema
 import pytest
 
+# The plugin imports its HTTP client (and requests) only when it uploads. pytester's in-process
+# runs drop every module first imported inside them, and a requests imported afresh in a later
+# run no longer matches the classes that survived ("You can only merge into CookieJar"), so the
+# client is imported once here, in the process that runs the tests.
+import pytest_xray.client  # noqa: F401
 from pytest_xray.emulator import XrayEmulator
 from pytest_xray.emulator.checks import flavor_schema
 from pytest_xray.emulator.model import Flavor

@@ -56,6 +56,8 @@ def test_quick_run_prints_every_variant() -> None:
     for row in rows.values():
         for column in ["median s", "x plain", "µs/test added", "CPU s", "peak RSS MiB"]:
             assert NUMBER.fullmatch(row[column]), (column, row)
+        low, high = (float(n) for n in row["range s"].split(" to "))
+        assert low <= float(row["median s"]) <= high, row
     assert rows["plain"]["x plain"] == "1.000"
     assert rows["plain"]["file MiB"] == rows["plain"]["session end s"] == "-"
     assert NUMBER.fullmatch(rows["junitxml"]["file MiB"])

@@ -135,3 +135,40 @@ def test_cached_dates_follow_the_local_zone(local_zone: Callable[[str], None]) -
     assert format_time(T0 + 0.9) == "2023-11-15T03:43:20+05:30"
     local_zone("UTC0")
     assert format_time(T0) == "2023-11-14T22:13:20+00:00"
+
+
+IMPORT_PROBE = """
+import sys
+
+def pytest_unconfigure(config):
+    with open("imported.txt", "w") as handle:
+        handle.write(" ".join(m for m in ("requests", "urllib3") if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize("args", [["-p", "xray"], ["--xray", "--xray-dry-run"]], ids=str)
+def test_requests_is_imported_only_to_upload(pytester: pytest.Pytester, args: list[str]) -> None:
+    # requests and urllib3 take about a tenth of a second to import: a run that sends nothing
+    # (no --xray, or a dry run) must not pay for them.
+    pytester.makeconftest(IMPORT_PROBE)
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert (pytester.path / "imported.txt").read_text() == ""
+
+
+def test_requests_is_imported_to_upload(
+    pytester: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The probe's other half: it does see requests when the plugin uploads.
+    pytester.makeconftest(IMPORT_PROBE)
+    pytester.makepyfile(test_suite=SUITE)
+    monkeypatch.setenv("XRAY_URL", server.url)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.setenv("XRAY_PROJECT", "CALC")
+    run_xray(subprocess=True)
+    assert len(server.executions) == 1
+    assert (pytester.path / "imported.txt").read_text() == "requests urllib3"
