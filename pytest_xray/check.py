@@ -14,13 +14,12 @@ The check runs where tests are collected, once, right after collection:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_xray.collect import meta_key
 from pytest_xray.errors import XrayError
 from pytest_xray.settings import Settings
 
@@ -91,11 +90,12 @@ class CheckOutcome:
         return f"pre-flight check: {keys} ({self.seconds:.1f} s)"
 
 
-def keys_of(items: Iterable[pytest.Item]) -> dict[str, list[str]]:
-    """Xray key -> node ids of the tests marked with it, in collection order."""
+def keys_of(items: Iterable[pytest.Item], metas: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Xray key -> node ids of the tests marked with it, in collection order (``metas``: the
+    Xray data of each reported test, by node id)."""
     users: dict[str, list[str]] = {}
     for item in items:
-        meta = item.stash.get(meta_key, None)
+        meta = metas.get(item.nodeid)
         if meta is not None:
             for key in meta["keys"]:
                 users.setdefault(key, []).append(item.nodeid)
@@ -172,9 +172,10 @@ check_key = pytest.StashKey[CheckOutcome]()
 class PreflightCheck:
     """The ``--xray-check`` plugin object: runs the check, stops the run when it fails."""
 
-    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings, metas: Mapping[str, Any]) -> None:
         self.config = config
         self.settings = settings
+        self.metas = metas
         workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
         self.worker = workerinput is not None
         self.runs_here = workerinput is None or bool(workerinput.get(_WORKER_FLAG))
@@ -190,7 +191,7 @@ class PreflightCheck:
             and not self.config.option.continue_on_collection_errors
         ):
             return  # pytest stops for the collection errors (bad markers too): show those first
-        outcome = check_keys(self.settings, keys_of(session.items))
+        outcome = check_keys(self.settings, keys_of(session.items, self.metas))
         self.config.stash[check_key] = outcome
         if not outcome.failed:
             if self.worker:

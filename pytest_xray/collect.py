@@ -45,8 +45,6 @@ __all__ = ["META_ATTRIBUTE", "ItemAnnotator", "ResultCollector", "WorkerReports"
 META_ATTRIBUTE = "xray_meta"
 """Name of the attribute that carries a test's Xray data on its setup report."""
 
-meta_key = pytest.StashKey[dict[str, Any]]()
-
 
 def junit_properties(meta: dict[str, Any]) -> list[tuple[str, str]]:
     """The testcase properties of Xray's JUnit format for a test's Xray data: one ``test_key``
@@ -92,7 +90,7 @@ class ItemAnnotator:
                 return None
             definition = item_definition(item)
             return {
-                "keys": [],
+                "keys": (),
                 "definition": definition,
                 "summary": item_summary(item, definition),
                 "parameters": item_parameters(item),
@@ -126,7 +124,6 @@ class ItemAnnotator:
                 errors.append(str(error))
                 continue
             if meta is not None:
-                node.stash[meta_key] = meta
                 self.metas[node.nodeid] = meta
                 if self.junit_properties and meta["keys"]:
                     node.user_properties.extend(junit_properties(meta))
@@ -258,6 +255,14 @@ OUTPUT_OUTCOMES: dict[str, frozenset[Outcome]] = {
 """The outcomes whose captured output is attached, per ``xray_attach_output``."""
 
 
+def _pairs(pairs: Any) -> tuple[tuple[str, Any], ...]:
+    if not pairs:
+        return ()
+    if type(pairs) is tuple and all(type(pair) is tuple for pair in pairs):
+        return pairs
+    return tuple((name, value) for name, value in pairs)
+
+
 def _worker_of(report: pytest.TestReport) -> str | None:
     return worker_id(getattr(report, "node", None))
 
@@ -313,7 +318,7 @@ class ResultCollector:
         self._output_outcomes = OUTPUT_OUTCOMES[self.settings.attach_output]
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._order = {item.nodeid: index for index, item in enumerate(session.items)}
+        # A plain run finishes its tests in collection order: no order map to keep.
         # Only in a plain run: the xdist controller never collects, its hooks get item=None.
         if self.hooks is not None and self.hooks.implemented("pytest_xray_result"):
             self._items = {item.nodeid: item for item in session.items}
@@ -427,7 +432,8 @@ class ResultCollector:
 
     def _finish(self, report: pytest.TestReport, pending: _Pending) -> None:
         meta = pending.meta
-        parameters, fields = meta["parameters"], meta.get("custom_fields")
+        # In this process the data's tuples are shared; from an xdist worker they are lists.
+        keys, parameters, fields = meta["keys"], meta["parameters"], meta.get("custom_fields")
         evidence = (
             self._evidence(report, pending, max(len(meta["keys"]), 1))
             if pending.evidence or pending.left_out or pending.outcome in self._output_outcomes
@@ -436,17 +442,17 @@ class ResultCollector:
         node = getattr(report, "node", None)
         result = TestResult(
             nodeid=report.nodeid,
-            keys=tuple(meta["keys"]),
+            keys=keys if type(keys) is tuple else tuple(keys),
             outcome=pending.outcome,
             start=pending.start,
             finish=getattr(report, "stop", 0.0) or time.time(),
             message=pending.message,
-            parameters=tuple((name, value) for name, value in parameters) if parameters else (),
+            parameters=_pairs(parameters),
             defects=tuple(meta.get("defects", ())),
             requirements=tuple(meta.get("requirements", ())),
             attempts=pending.attempts,
             evidence=evidence,
-            custom_fields=tuple((name, value) for name, value in fields) if fields else (),
+            custom_fields=_pairs(fields),
             definition=meta.get("definition"),
             summary=meta.get("summary", ""),
             worker=worker_id(node) if node is not None else None,
@@ -471,10 +477,12 @@ class ResultCollector:
     def execution(self) -> Execution:
         """The run so far, in collection order; tests still pending (an interrupted run) are
         left out."""
-        last = len(self._order)
-        results = sorted(
-            self.results, key=lambda r: (self._order.get(r.nodeid, last), r.worker or "")
-        )
+        results = self.results
+        if self._order:  # under xdist, results arrive in the order workers finish them
+            last = len(self._order)
+            results = sorted(
+                results, key=lambda r: (self._order.get(r.nodeid, last), r.worker or "")
+            )
         return Execution(
             start=self.start, finish=time.time(), results=results, warnings=self.warnings
         )

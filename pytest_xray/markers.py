@@ -155,20 +155,20 @@ def _printable(value: Any) -> bool:
     return bool(cls.__str__ is not object.__str__ or cls.__repr__ is not object.__repr__)
 
 
-def item_parameters(item: pytest.Item) -> list[list[str]]:
-    """``[name, value]`` pairs of a parametrized test: ``str()`` of each value, or the
+def item_parameters(item: pytest.Item) -> tuple[tuple[str, str], ...]:
+    """``(name, value)`` pairs of a parametrized test: ``str()`` of each value, or the
     test id's part where the value has no readable text (an object without ``__repr__``)."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
-        return []
+        return ()
     params: dict[str, Any] = callspec.params
     pairs = []
     for name, value in params.items():
         text = str(value) if _printable(value) else callspec.id
         if len(text) > PARAMETER_VALUE_LIMIT:
             text = text[: PARAMETER_VALUE_LIMIT - 1] + "…"
-        pairs.append([name, text])
-    return pairs
+        pairs.append((name, text))
+    return tuple(pairs)
 
 
 def item_definition(item: pytest.Item) -> str:

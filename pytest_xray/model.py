@@ -46,14 +46,17 @@ class XrayMark:
     """Test Run custom fields, ``(id, value)`` with plain JSON values."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data, small enough to travel on a test report (also between xdist workers)."""
-        data: dict[str, Any] = {"keys": list(self.keys)}
+        """Plain data, small enough to travel on a test report (also between xdist workers).
+
+        The tuples are shared, not copied: one test's data is kept for every test of a run.
+        """
+        data: dict[str, Any] = {"keys": self.keys}
         if self.defects:
-            data["defects"] = list(self.defects)
+            data["defects"] = self.defects
         if self.requirements:
-            data["requirements"] = list(self.requirements)
+            data["requirements"] = self.requirements
         if self.custom_fields:
-            data["custom_fields"] = [[name, value] for name, value in self.custom_fields]
+            data["custom_fields"] = self.custom_fields
         return data
 
 
@@ -110,24 +113,3 @@ class Execution:
     results: list[TestResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     """Lines for the user about what was left out (evidence over a size limit ...)."""
-
-    def by_key(self) -> dict[str, list[TestResult]]:
-        """Results grouped by Xray key, keys in order of first appearance."""
-        groups: dict[str, list[TestResult]] = {}
-        for result in self.results:
-            for key in result.keys:
-                groups.setdefault(key, []).append(result)
-        return groups
-
-    def by_test(self) -> dict[tuple[str, str], list[TestResult]]:
-        """Results grouped by the Xray Test they report to, in order of first appearance:
-        ``("key", KEY)`` for marked tests, ``("definition", DEFINITION)`` for Tests that Xray
-        finds or creates from ``testInfo`` (unmarked tests with ``--xray-create-tests``)."""
-        groups: dict[tuple[str, str], list[TestResult]] = {}
-        for result in self.results:
-            if result.keys:
-                for key in result.keys:
-                    groups.setdefault(("key", key), []).append(result)
-            elif result.definition is not None:
-                groups.setdefault(("definition", result.definition), []).append(result)
-        return groups

@@ -232,14 +232,47 @@ def _iterated(
     return _extras(entry, results, settings)
 
 
+_DEFINITION = "\0"
+"""Prefix of a group name that is a definition, not a key (no issue key holds a NUL)."""
+
+
+def _groups(results: Sequence[TestResult]) -> dict[str, TestResult | list[TestResult]]:
+    """Results by the Xray Test they report to, in order of first appearance: each key of a
+    marked test, and the definition of an unmarked one (``--xray-create-tests``). A Test
+    with one result (most of them) gets no list: at 100 000 results those lists were a
+    good part of the session end's memory."""
+    groups: dict[str, TestResult | list[TestResult]] = {}
+    for result in results:
+        if result.keys:
+            names: Sequence[str] = result.keys
+        elif result.definition is not None:
+            names = (_DEFINITION + result.definition,)
+        else:
+            continue
+        for name in names:
+            found = groups.get(name)
+            if found is None:
+                groups[name] = result
+            elif isinstance(found, list):
+                found.append(result)
+            else:
+                groups[name] = [found, result]
+    return groups
+
+
 def build_tests(execution: Execution, settings: Settings) -> list[Payload]:
     """One ``tests[]`` entry per Xray Test: plain for one pytest test, iterations for several."""
-    return [
-        _single(identity, results[0], settings)
-        if len(results) == 1
-        else _iterated(identity, results, settings)
-        for identity, results in execution.by_test().items()
-    ]
+    tests = []
+    for name, found in _groups(execution.results).items():
+        if name.startswith(_DEFINITION):
+            identity = ("definition", name[len(_DEFINITION) :])
+        else:
+            identity = ("key", name)
+        if isinstance(found, list):
+            tests.append(_iterated(identity, found, settings))
+        else:
+            tests.append(_single(identity, found, settings))
+    return tests
 
 
 def build_info(execution: Execution, settings: Settings, host: str | None = None) -> Payload:

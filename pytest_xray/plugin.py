@@ -60,7 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if workerinput is not None:
         config.pluginmanager.register(WorkerReports(annotator), "xray-worker-reports")
     if settings.check:
-        config.pluginmanager.register(PreflightCheck(config, settings), "xray-check")
+        check = PreflightCheck(config, settings, annotator.metas)
+        config.pluginmanager.register(check, "xray-check")
     if workerinput is None:  # the xdist controller, or a run without xdist
         user_hooks = UserHooks(config)
         collector = ResultCollector(settings, hooks=user_hooks, local=annotator)
