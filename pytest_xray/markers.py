@@ -38,13 +38,7 @@ class MarkerError(Exception):
     """A malformed ``xray`` marker; the message names the test, the value and the fix."""
 
 
-_known_keys: set[str] = set()
-"""Keys already found well-formed: most suites use each key once, parametrized tests many times."""
-
-
 def _check_key(nodeid: str, where: str, value: object) -> str:
-    if value.__class__ is str and value in _known_keys:
-        return value
     if not isinstance(value, str):
         raise MarkerError(
             f"{nodeid}: @pytest.mark.xray {where} has {value!r} ({type(value).__name__}); "
@@ -52,7 +46,6 @@ def _check_key(nodeid: str, where: str, value: object) -> str:
         )
     if not ISSUE_KEY.fullmatch(value):
         raise MarkerError(f"{nodeid}: @pytest.mark.xray {where} has {value!r}; expected {_FORM}.")
-    _known_keys.add(value)
     return value
 
 
