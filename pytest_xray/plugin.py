@@ -164,9 +164,11 @@ class XrayReporter:
             record = outcome_record(None, error=check.message())
             self.ci_problems = write_ci_files(record, self.settings.result_file)
             return
+        execution = self.collector.execution()
+        self.collector.forget_collection()
         with gc_paused():
             result = publish(
-                self.collector.execution(),
+                execution,
                 self.settings,
                 self.report_path(),
                 unmarked=self.collector.unmarked,
