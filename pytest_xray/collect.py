@@ -435,11 +435,10 @@ class ResultCollector:
         # In this process the data's tuples are shared; from an xdist worker they are lists.
         keys, parameters, fields = meta["keys"], meta["parameters"], meta.get("custom_fields")
         evidence = (
-            self._evidence(report, pending, max(len(meta["keys"]), 1))
+            self._evidence(report, pending, max(len(keys), 1))
             if pending.evidence or pending.left_out or pending.outcome in self._output_outcomes
             else []  # the common case: nothing attached
         )
-        node = getattr(report, "node", None)
         result = TestResult(
             nodeid=report.nodeid,
             keys=keys if type(keys) is tuple else tuple(keys),
@@ -455,7 +454,7 @@ class ResultCollector:
             custom_fields=_pairs(fields),
             definition=meta.get("definition"),
             summary=meta.get("summary", ""),
-            worker=worker_id(node) if node is not None else None,
+            worker=_worker_of(report),
         )
         self.results.append(result)
         if self._call_hooks is None:  # every conftest.py is loaded once a test has run

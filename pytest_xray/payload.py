@@ -188,7 +188,7 @@ def _single(identity: tuple[str, str], result: TestResult, settings: Settings) -
         entry = _identify(identity, [result], settings)
     entry["start"] = format_time(result.start)
     entry["finish"] = format_time(result.finish)
-    entry["status"] = result.status or settings.statuses[result.outcome]
+    entry["status"] = status_of(result, settings.statuses)
     comment = _message(result)
     if comment:
         entry["comment"] = comment
