@@ -7,12 +7,12 @@ hooks of :mod:`pytest_xray.hooks` receive (:class:`TestResult`, :class:`Outcome`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
-
-from pytest_xray.model import Evidence, Outcome, TestResult
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     import pytest
+
+    from pytest_xray.model import Evidence, Outcome, TestResult
 
 __version__ = "0.1.0"
 
@@ -44,9 +44,19 @@ def get_execution(config: pytest.Config) -> UploadedExecution | None:
     ``pytest_sessionfinish`` wrapper, or in the ``pytest_xray_uploaded`` hook.
     """
     # Imported here: the plugin module imports this package.
-    from pytest_xray.plugin import result_key
+    from pytest_xray.reporter import result_key
 
     result = config.stash.get(result_key, None)
     if result is None or result.uploaded is None:
         return None
     return UploadedExecution(result.uploaded.key, result.browse_url)
+
+
+def __getattr__(name: str) -> Any:
+    # The model's types load on first use: pytest imports this package with the plugin on every
+    # run, also the runs without --xray that never need them.
+    if name in ("Evidence", "Outcome", "TestResult"):
+        from pytest_xray import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""Evidence: files attached to a test's Test Run, and the ``xray_evidence`` fixture.
+"""Evidence: files attached to a test's Test Run, and what the ``xray_evidence`` fixture returns.
 
 A test (or a function-scoped fixture of it, in setup or teardown) calls ``xray_evidence(...)``.
 The file is read and base64-encoded once, where the test runs; the per-file size limit is
@@ -32,7 +32,7 @@ __all__ = [
     "output_evidence",
     "recorders_key",
     "safe_filename",
-    "xray_evidence",
+    "start_recorder",
 ]
 
 EVIDENCE_ATTRIBUTE = "xray_evidence"
@@ -198,12 +198,9 @@ recorders_key = pytest.StashKey[Recorders]()
 """On ``config.stash`` when ``--xray`` is on: the run's :class:`Recorders`."""
 
 
-@pytest.fixture
-def xray_evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
-    """Attach files to this test's Xray Test Run: ``xray_evidence("shot.png")`` or
-    ``xray_evidence(b"...", filename="response.json", content_type=None)``. Usable in the test
-    and in its function-scoped fixtures (setup and teardown). Does nothing without ``--xray``
-    or for a test that is not reported."""
+def start_recorder(request: pytest.FixtureRequest) -> EvidenceRecorder:
+    """The value of the ``xray_evidence`` fixture for ``request``'s test: a fresh recorder for
+    each attempt of the test, or one that keeps nothing without ``--xray``."""
     nodeid: str = request.node.nodeid
     recorders = request.config.stash.get(recorders_key, None)
     return recorders.start(nodeid) if recorders is not None else EvidenceRecorder(nodeid, None)

@@ -12,7 +12,6 @@ import pytest
 from pytest_xray.model import XrayMark
 
 __all__ = [
-    "MARKER_DOC",
     "MarkerError",
     "item_definition",
     "item_parameters",
@@ -20,12 +19,6 @@ __all__ = [
     "parse_item",
 ]
 
-MARKER_DOC = (
-    "xray(*keys, defects=(), requirements=(), custom_fields={}): report this test's result to "
-    "the Xray Test(s) KEYS (Jira issue keys such as 'CALC-12'); defects and requirements are "
-    "issue keys to link; custom_fields maps Test Run custom field ids to values. "
-    "Works on functions, classes and modules; markers at several levels add up."
-)
 KEYWORDS = ("defects", "requirements", "custom_fields")
 ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]*")
 _FORM = "a Jira issue key such as 'CALC-12' (project key in capitals, '-', a number)"

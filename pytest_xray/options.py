@@ -1,14 +1,27 @@
-"""The command-line options (group ``xray``) and ini keys; their values are resolved in
-:mod:`pytest_xray.settings`."""
+"""What a user can write: the command-line options (group ``xray``), the ini keys and the
+marker's ``pytest --markers`` text. Their values are resolved in :mod:`pytest_xray.settings`,
+the marker in :mod:`pytest_xray.markers`."""
 
 from __future__ import annotations
 
 import pytest
 
-from pytest_xray.retry import DEFAULT_MAX_WAIT, DEFAULT_RETRIES
-from pytest_xray.settings import DEFAULT_CHUNK_TESTS, DEFAULT_READ_TIMEOUT, DEFAULT_REPORT
+from pytest_xray.defaults import (
+    DEFAULT_CHUNK_TESTS,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_REPORT,
+    DEFAULT_RETRIES,
+)
 
-__all__ = ["add_options"]
+__all__ = ["MARKER_DOC", "add_options"]
+
+MARKER_DOC = (
+    "xray(*keys, defects=(), requirements=(), custom_fields={}): report this test's result to "
+    "the Xray Test(s) KEYS (Jira issue keys such as 'CALC-12'); defects and requirements are "
+    "issue keys to link; custom_fields maps Test Run custom field ids to values. "
+    "Works on functions, classes and modules; markers at several levels add up."
+)
 
 
 def add_options(parser: pytest.Parser) -> None:

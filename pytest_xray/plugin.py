@@ -1,37 +1,28 @@
-"""The pytest entry point (``pytest11``): options, the marker, and wiring of the plugin objects.
+"""The pytest entry point (``pytest11``): options, hookspecs, the marker, the ``xray_evidence``
+fixture, and the wiring of the plugin objects when ``--xray`` (or ``XRAY_ENABLE``) is on.
 
-Without ``--xray`` only the options, the marker and the ``xray_evidence`` fixture (then a no-op)
-are registered: no hook does any work.
+Without it, nothing else of the package is imported and no hook does any work: an installed but
+unused plugin costs a pytest run the import of this module, its options and its hookspecs.
 """
 
 from __future__ import annotations
 
-import gc
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+import os
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_xray import hooks
-from pytest_xray.check import PreflightCheck, check_key
-from pytest_xray.collect import ItemAnnotator, ResultCollector, WorkerReports
-from pytest_xray.evidence import recorders_key, xray_evidence
-from pytest_xray.markers import MARKER_DOC
-from pytest_xray.options import add_options
-from pytest_xray.settings import DEFAULT_REPORT, Settings, resolve
-from pytest_xray.userhooks import UserHooks
-from pytest_xray.workers import WORKER_META_DIR
+from pytest_xray.options import MARKER_DOC, add_options
 
 if TYPE_CHECKING:
-    from pytest_xray.publish import PublishResult
+    from pytest_xray.evidence import EvidenceRecorder
+    from pytest_xray.settings import Settings
 
-__all__ = ["XrayReporter", "result_key", "settings_key", "xray_evidence"]
+__all__ = ["settings_key", "xray_evidence"]
 
-settings_key = pytest.StashKey[Settings]()
-result_key: pytest.StashKey[PublishResult] = pytest.StashKey()
+settings_key: pytest.StashKey[Settings] = pytest.StashKey()
+"""On ``config.stash`` when ``--xray`` is on: the run's resolved settings."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -44,10 +35,24 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_DOC)
-    settings = resolve(config)
-    config.stash[settings_key] = settings
-    if not settings.enabled:
+    if not config.getoption("xray") and not os.environ.get("XRAY_ENABLE"):
         return
+    from pytest_xray.settings import resolve
+
+    settings = resolve(config)  # XRAY_ENABLE=false resolves to a disabled Settings
+    if settings.enabled:
+        config.stash[settings_key] = settings
+        _register(config, settings)
+
+
+def _register(config: pytest.Config, settings: Settings) -> None:
+    from pytest_xray.check import PreflightCheck
+    from pytest_xray.collect import ItemAnnotator, ResultCollector, WorkerReports
+    from pytest_xray.evidence import recorders_key
+    from pytest_xray.reporter import XrayReporter
+    from pytest_xray.userhooks import UserHooks
+    from pytest_xray.workers import WORKER_META_DIR
+
     # On an xdist worker, ``workerinput`` holds what the controller's collector put there.
     workerinput = getattr(config, "workerinput", None)
     annotator = ItemAnnotator(
@@ -72,7 +77,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     collector = config.pluginmanager.get_plugin("xray-collector")
-    if isinstance(collector, ResultCollector):
+    if collector is not None:
         collector.close()
     for name in (
         "xray-reporter",
@@ -86,120 +91,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
             config.pluginmanager.unregister(plugin)
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the block.
+@pytest.fixture
+def xray_evidence(request: pytest.FixtureRequest) -> EvidenceRecorder:
+    """Attach files to this test's Xray Test Run: ``xray_evidence("shot.png")`` or
+    ``xray_evidence(b"...", filename="response.json", content_type=None)``. Usable in the test
+    and in its function-scoped fixtures (setup and teardown). Does nothing without ``--xray``
+    or for a test that is not reported."""
+    from pytest_xray.evidence import start_recorder
 
-    The session end builds hundreds of thousands of small dicts and lists for a big run; each
-    burst of allocations starts a collection that walks pytest's whole heap (every item and
-    report), which doubled the time of the session end at 100 000 results. The payload holds no
-    reference cycles, so nothing is left for the collector to free.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-
-
-class XrayReporter:
-    """Publishes the collected results at session end and reports in the terminal summary."""
-
-    def __init__(
-        self,
-        config: pytest.Config,
-        settings: Settings,
-        collector: ResultCollector,
-        user_hooks: UserHooks | None = None,
-    ):
-        self.config = config
-        self.settings = settings
-        self.collector = collector
-        self.hooks = user_hooks or UserHooks(config)
-        self.ci_problems: list[str] = []
-
-    def report_path(self) -> Path:
-        """Where the report goes: ``--xray-output``, else ``xray-report.json`` when nothing is
-        uploaded, else a copy in pytest's cache directory to resend from if the upload fails."""
-        if self.settings.output is not None:
-            return self.settings.output
-        if not self.settings.upload:
-            return Path(self.config.invocation_params.dir) / DEFAULT_REPORT
-        cache = getattr(self.config, "cache", None)
-        if cache is not None:
-            return Path(cache.mkdir("xray")) / "last-report.json"
-        return Path(tempfile.gettempdir()) / "pytest-xray-last-report.json"
-
-    def notify(self, text: str) -> None:
-        """Show a retry as it happens: the wait before it can be long."""
-        self._line(text, yellow=True)
-
-    def announce(self, text: str) -> None:
-        """An upload step on the terminal, as it happens; quiet with ``-q``."""
-        if self.config.getoption("verbose") >= 0:
-            self._line(text)
-
-    def _line(self, text: str, **markup: bool) -> None:
-        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
-        if terminal is None:
-            return
-        terminal.ensure_newline()
-        if self.config.get_terminal_writer().width_of_current_line:  # xdist's progress dots
-            terminal.write_line("")
-        terminal.write_line(f"xray: {text}", **markup)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        # Imported at the end of the run, not with the plugin: publishing needs requests, whose
-        # import alone took a tenth of a second from every pytest run that loads pytest-xray.
-        from pytest_xray.ci import outcome_record, write_ci_files
-        from pytest_xray.publish import publish
-
-        check = self.config.stash.get(check_key, None)
-        if check is not None and check.failed:
-            # The run stopped before any test: nothing to publish, but CI learns why.
-            record = outcome_record(None, error=check.message())
-            self.ci_problems = write_ci_files(record, self.settings.result_file)
-            return
-        execution = self.collector.execution()
-        self.collector.forget_collection()
-        with gc_paused():
-            result = publish(
-                execution,
-                self.settings,
-                self.report_path(),
-                unmarked=self.collector.unmarked,
-                edit_payload=self.hooks.payload_editor(),
-                notify=self.notify,
-                announce=self.announce,
-            )
-        self.config.stash[result_key] = result
-        if result.uploaded is not None:
-            self.hooks.uploaded(result.uploaded, result.browse_url)
-        record = outcome_record(result, self.settings, warnings=self.hooks.error_lines())
-        self.ci_problems = write_ci_files(record, self.settings.result_file)
-        if result.failed and self.settings.strict and session.exitstatus == pytest.ExitCode.OK:
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        result = self.config.stash.get(result_key, None)
-        if result is None:
-            return
-        lines = result.lines(self.settings)
-        check = self.config.stash.get(check_key, None)
-        if check is not None and check.checked:
-            lines.insert(0, (check.summary(), False))
-        lines += [(text, True) for text in [*self.hooks.error_lines(), *self.ci_problems]]
-        if self.settings.result_file is not None and not self.ci_problems:
-            lines.append((f"outcome written to {self.settings.result_file}", False))
-        quiet = self.config.getoption("verbose") < -1  # -qq; get_verbosity() is pytest 8+
-        if quiet and not any(is_error for _, is_error in lines):
-            return
-        terminalreporter.write_sep("-", "xray")
-        for text, is_error in lines:
-            terminalreporter.write_line(f"xray: {text}", red=is_error, bold=is_error)
-        if result.tests and self.config.getoption("verbose") > 0:
-            terminalreporter.write_line(f"xray: {result.timing()}")
+    return start_recorder(request)

@@ -30,21 +30,15 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
+from pytest_xray.defaults import DEFAULT_MAX_WAIT, DEFAULT_RETRIES
 from pytest_xray.errors import TransientError, UncertainError, XrayError
 
 __all__ = [
-    "DEFAULT_MAX_WAIT",
-    "DEFAULT_RETRIES",
     "RetryPolicy",
     "call_with_retries",
     "retry_after_seconds",
     "sleep",
 ]
-
-DEFAULT_RETRIES = 4
-"""Retries after the first attempt: five attempts over about 15 s of backoff."""
-DEFAULT_MAX_WAIT = 120.0
-"""The longest single wait, in seconds; a longer ``Retry-After`` makes us give up at once."""
 
 T = TypeVar("T")
 _random = random.Random()

@@ -20,9 +20,18 @@ from urllib.parse import urlsplit
 import pytest
 
 from pytest_xray.credentials import Credentials, credentials_from_env
+from pytest_xray.defaults import (
+    DEFAULT_CHUNK_BYTES,
+    DEFAULT_CHUNK_TESTS,
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_EVIDENCE_MAX_FILE,
+    DEFAULT_EVIDENCE_MAX_TOTAL,
+    DEFAULT_MAX_WAIT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_RETRIES,
+)
 from pytest_xray.markers import ISSUE_KEY
 from pytest_xray.model import Outcome
-from pytest_xray.retry import DEFAULT_MAX_WAIT, DEFAULT_RETRIES
 from pytest_xray.template import TemplateError, render_summary
 from pytest_xray.values import (
     Sources,
@@ -45,24 +54,13 @@ from pytest_xray.values import (
 
 __all__ = [
     "CLOUD_HOST",
-    "DEFAULT_REPORT",
     "Credentials",
     "Settings",
     "resolve",
 ]
 
 CLOUD_HOST = "https://xray.cloud.getxray.app"
-DEFAULT_REPORT = "xray-report.json"
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 300.0
-MIB = 1 << 20
-DEFAULT_EVIDENCE_MAX_FILE = 10 * MIB
-DEFAULT_EVIDENCE_MAX_TOTAL = 50 * MIB
-"""50 MiB of files are about 67 MiB in base64: well under the ~100 MiB Xray takes per request."""
 ATTACH_OUTPUT = ("never", "on-failure", "always")
-DEFAULT_CHUNK_TESTS = 1000
-DEFAULT_CHUNK_BYTES = 20 * 1024 * 1024
-"""Well under the ~100 MiB that Xray (or its proxy) accepts, and quick to resend."""
 
 PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]*")
 

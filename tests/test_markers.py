@@ -79,7 +79,8 @@ def test_documented_signature_matches_the_parser(
     pytester: pytest.Pytester, run_xray: RunXray
 ) -> None:
     """Every keyword the marker's documentation names is accepted by the parser."""
-    from pytest_xray.markers import KEYWORDS, MARKER_DOC
+    from pytest_xray.markers import KEYWORDS
+    from pytest_xray.options import MARKER_DOC
 
     signature = MARKER_DOC.split(":", 1)[0]
     for keyword in KEYWORDS:

@@ -157,6 +157,33 @@ def test_requests_is_imported_only_to_upload(pytester: pytest.Pytester, args: li
     assert (pytester.path / "imported.txt").read_text() == ""
 
 
+MODULE_PROBE = """
+import sys
+
+def pytest_unconfigure(config):
+    with open("modules.txt", "w") as handle:
+        handle.write(" ".join(sorted(m for m in sys.modules if m.startswith("pytest_xray"))))
+"""
+ENTRY_POINT_MODULES = {
+    "pytest_xray",
+    "pytest_xray.plugin",
+    "pytest_xray.options",
+    "pytest_xray.defaults",
+    "pytest_xray.hooks",
+}
+
+
+def test_an_unused_plugin_imports_only_its_entry_point(pytester: pytest.Pytester) -> None:
+    # Every pytest run in an environment with pytest-xray installed loads the plugin; without
+    # --xray it must not pay for settings, markers, the model or the collector.
+    pytester.makeconftest(MODULE_PROBE)
+    pytester.makepyfile(test_suite=SUITE)
+    result = pytester.runpytest_subprocess("-p", "xray")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    assert set((pytester.path / "modules.txt").read_text().split()) == ENTRY_POINT_MODULES
+    assert not re.search(r"-+ xray -+", result.stdout.str())  # and no summary section
+
+
 def test_requests_is_imported_to_upload(
     pytester: pytest.Pytester,
     run_xray: RunXray,

@@ -1,0 +1,148 @@
+"""The end of a run: publish the collected results, write the CI files, and report in the
+terminal summary. Registered by :mod:`pytest_xray.plugin` on the process that uploads (the xdist
+controller, or the only process)."""
+
+from __future__ import annotations
+
+import gc
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_xray.check import check_key
+from pytest_xray.collect import ResultCollector
+from pytest_xray.defaults import DEFAULT_REPORT
+from pytest_xray.settings import Settings
+from pytest_xray.userhooks import UserHooks
+
+if TYPE_CHECKING:
+    from pytest_xray.publish import PublishResult
+
+__all__ = ["XrayReporter", "gc_paused", "result_key"]
+
+result_key: pytest.StashKey[PublishResult] = pytest.StashKey()
+"""On ``config.stash`` after the session end: what publishing did (read it through
+:func:`pytest_xray.get_execution`)."""
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block.
+
+    The session end builds hundreds of thousands of small dicts and lists for a big run; each
+    burst of allocations starts a collection that walks pytest's whole heap (every item and
+    report), which doubled the time of the session end at 100 000 results. The payload holds no
+    reference cycles, so nothing is left for the collector to free.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class XrayReporter:
+    """Publishes the collected results at session end and reports in the terminal summary."""
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        settings: Settings,
+        collector: ResultCollector,
+        user_hooks: UserHooks | None = None,
+    ):
+        self.config = config
+        self.settings = settings
+        self.collector = collector
+        self.hooks = user_hooks or UserHooks(config)
+        self.ci_problems: list[str] = []
+
+    def report_path(self) -> Path:
+        """Where the report goes: ``--xray-output``, else ``xray-report.json`` when nothing is
+        uploaded, else a copy in pytest's cache directory to resend from if the upload fails."""
+        if self.settings.output is not None:
+            return self.settings.output
+        if not self.settings.upload:
+            return Path(self.config.invocation_params.dir) / DEFAULT_REPORT
+        cache = getattr(self.config, "cache", None)
+        if cache is not None:
+            return Path(cache.mkdir("xray")) / "last-report.json"
+        return Path(tempfile.gettempdir()) / "pytest-xray-last-report.json"
+
+    def notify(self, text: str) -> None:
+        """Show a retry as it happens: the wait before it can be long."""
+        self._line(text, yellow=True)
+
+    def announce(self, text: str) -> None:
+        """An upload step on the terminal, as it happens; quiet with ``-q``."""
+        if self.config.getoption("verbose") >= 0:
+            self._line(text)
+
+    def _line(self, text: str, **markup: bool) -> None:
+        terminal = self.config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is None:
+            return
+        terminal.ensure_newline()
+        if self.config.get_terminal_writer().width_of_current_line:  # xdist's progress dots
+            terminal.write_line("")
+        terminal.write_line(f"xray: {text}", **markup)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Imported at the end of the run, not with the plugin: publishing needs requests, whose
+        # import alone took a tenth of a second from every pytest run that loads pytest-xray.
+        from pytest_xray.ci import outcome_record, write_ci_files
+        from pytest_xray.publish import publish
+
+        check = self.config.stash.get(check_key, None)
+        if check is not None and check.failed:
+            # The run stopped before any test: nothing to publish, but CI learns why.
+            record = outcome_record(None, error=check.message())
+            self.ci_problems = write_ci_files(record, self.settings.result_file)
+            return
+        execution = self.collector.execution()
+        self.collector.forget_collection()
+        with gc_paused():
+            result = publish(
+                execution,
+                self.settings,
+                self.report_path(),
+                unmarked=self.collector.unmarked,
+                edit_payload=self.hooks.payload_editor(),
+                notify=self.notify,
+                announce=self.announce,
+            )
+        self.config.stash[result_key] = result
+        if result.uploaded is not None:
+            self.hooks.uploaded(result.uploaded, result.browse_url)
+        record = outcome_record(result, self.settings, warnings=self.hooks.error_lines())
+        self.ci_problems = write_ci_files(record, self.settings.result_file)
+        if result.failed and self.settings.strict and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        result = self.config.stash.get(result_key, None)
+        if result is None:
+            return
+        lines = result.lines(self.settings)
+        check = self.config.stash.get(check_key, None)
+        if check is not None and check.checked:
+            lines.insert(0, (check.summary(), False))
+        lines += [(text, True) for text in [*self.hooks.error_lines(), *self.ci_problems]]
+        if self.settings.result_file is not None and not self.ci_problems:
+            lines.append((f"outcome written to {self.settings.result_file}", False))
+        quiet = self.config.getoption("verbose") < -1  # -qq; get_verbosity() is pytest 8+
+        if quiet and not any(is_error for _, is_error in lines):
+            return
+        terminalreporter.write_sep("-", "xray")
+        for text, is_error in lines:
+            terminalreporter.write_line(f"xray: {text}", red=is_error, bold=is_error)
+        if result.tests and self.config.getoption("verbose") > 0:
+            terminalreporter.write_line(f"xray: {result.timing()}")
