@@ -297,7 +297,6 @@ class ResultCollector:
     settings: Settings = field(default_factory=Settings)
     start: float = field(default_factory=time.time)
     results: list[TestResult] = field(default_factory=list)
-    unmarked: int = 0
     warnings: list[str] = field(default_factory=list)
     hooks: UserHooks | None = None
     """The user hooks ``pytest_xray_status`` / ``pytest_xray_result`` (None: not called)."""
@@ -313,6 +312,13 @@ class ResultCollector:
     _items: dict[str, pytest.Item] = field(default_factory=dict)
     _call_hooks: bool | None = None
     """Whether a per-test user hook is implemented; known once the first test finished."""
+    _unmarked: set[str] = field(default_factory=set)
+    """Node ids of tests without Xray data: a rerun or ``--dist each`` reports a test again."""
+
+    @property
+    def unmarked(self) -> int:
+        """How many tests ran without an xray marker (and were left out)."""
+        return len(self._unmarked)
 
     def __post_init__(self) -> None:
         self._output_outcomes = OUTPUT_OUTCOMES[self.settings.attach_output]
@@ -345,7 +351,7 @@ class ResultCollector:
             if meta is None:  # from an xdist worker (the controller's annotator has none)
                 meta = getattr(report, META_ATTRIBUTE, None)
             if meta is None:
-                self.unmarked += 1
+                self._unmarked.add(nodeid)
                 return
             if pending is None:
                 pending = self._pending[key] = self._begin(nodeid, meta, report)

@@ -324,6 +324,24 @@ def test_reruns_count_the_last_attempt(pytester: pytest.Pytester, run_xray: RunX
     assert "3 attempts" in entry["comment"]
 
 
+def test_unmarked_tests_are_counted_once_whatever_their_attempts(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("CALC-1")
+        def test_marked():
+            pass
+        def test_unmarked_flaky():
+            assert False
+        """
+    )
+    run = run_xray("--reruns=2", "-p", "rerunfailures")
+    assert run.result.parseoutcomes() == {"passed": 1, "failed": 1, "rerun": 2}
+    run.result.stdout.fnmatch_lines(["*; 1 test without an xray marker left out"])
+
+
 def test_report_is_exactly_json_on_disk(pytester: pytest.Pytester, run_xray: RunXray) -> None:
     pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
     run = run_xray()
