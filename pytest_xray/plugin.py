@@ -35,7 +35,10 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_DOC)
+    if config.getoption("help", False):
+        return  # ``pytest --help`` works whatever the XRAY_* variables say
     if not config.getoption("xray") and not os.environ.get("XRAY_ENABLE"):
+        _warn_about_idle_options(config)
         return
     from pytest_xray.settings import resolve
 
@@ -43,6 +46,26 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.enabled:
         config.stash[settings_key] = settings
         _register(config, settings)
+
+
+def _warn_about_idle_options(config: pytest.Config) -> None:
+    # Options on the command line only: ini keys and variables are often shared by runs that
+    # do not report to Xray, and warning about them would be noise.
+    given = sorted(
+        {
+            arg.split("=", 1)[0]
+            for arg in config.invocation_params.args
+            if isinstance(arg, str) and arg.startswith("--xray-")
+        }
+    )
+    if given:
+        config.issue_config_time_warning(
+            pytest.PytestConfigWarning(
+                f"{', '.join(given)} {'has' if len(given) == 1 else 'have'} no effect without "
+                "--xray (or XRAY_ENABLE=1): nothing is reported to Xray."
+            ),
+            stacklevel=2,
+        )
 
 
 def _register(config: pytest.Config, settings: Settings) -> None:

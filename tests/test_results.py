@@ -355,3 +355,26 @@ def test_env_enable(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("XRAY_ENABLE", "1")
     pytester.runpytest().assert_outcomes(passed=1)
     assert (pytester.path / "xray-report.json").exists()
+
+
+def test_xray_options_without_xray_warn(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest("--xray-check", "--xray-result-file=out.json", "--xray-dry-run")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*PytestConfigWarning: --xray-check, --xray-dry-run, --xray-result-file have no effect"
+         " without --xray (or XRAY_ENABLE=1)*"]
+    )  # fmt: skip
+    assert not (pytester.path / "out.json").exists()
+    pytester.runpytest().assert_outcomes(passed=1)  # no warning without the options
+
+
+def test_help_ignores_bad_xray_variables(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_ENABLE", "1")
+    monkeypatch.setenv("XRAY_URL", "not a url")
+    assert pytester.runpytest("--xray").ret == pytest.ExitCode.USAGE_ERROR
+    result = pytester.runpytest("--help")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*--xray-url=URL*"])
