@@ -37,6 +37,7 @@ from pytest_xray.errors import (
     UncertainError,
     XrayError,
 )
+from pytest_xray.markers import ISSUE_KEY
 from pytest_xray.payload import execution_issue
 from pytest_xray.retry import RetryPolicy, call_with_retries
 from pytest_xray.settings import Settings
@@ -400,10 +401,17 @@ class XrayClient:
         return self.parse_import(data)
 
     def parse_import(self, data: Any) -> ImportResult:
-        """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import."""
+        """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import.
+
+        Only the execution's key is required. ``testIssues.error`` and ``infoMessages`` are read
+        in whatever shape they come (lists, single strings, dicts with other field names), so
+        that an unusual answer still lists every test Xray did not record.
+        """
         if not isinstance(data, dict):
             raise XrayError(f"unexpected answer to an import: {str(data)[:200]!r}")
         issue = data.get("testExecIssue", data) if not self.settings.cloud else data
+        if isinstance(issue, str) and ISSUE_KEY.fullmatch(issue.strip()):
+            issue = {"key": issue.strip()}
         if not isinstance(issue, dict) or not issue.get("key"):
             raise XrayError(f"the import answer names no Test Execution: {str(data)[:200]!r}")
         result = ImportResult(
@@ -411,12 +419,14 @@ class XrayClient:
         )
         test_issues = data.get("testIssues")
         if isinstance(test_issues, dict):
-            for error in test_issues.get("error") or ():
-                messages = error.get("messages") or [error.get("message", "")]
-                result.failed.append(
-                    (str(error.get("testKey", "?")), "; ".join(str(m) for m in messages))
-                )
-        result.info_messages = [str(m) for m in data.get("infoMessages") or ()]
+            result.failed = [
+                _failed_test(error)
+                for error in _as_list(test_issues.get("error"))
+                if error is not None
+            ]
+        result.info_messages = [
+            text for text in map(_message_text, _as_list(data.get("infoMessages"))) if text
+        ]
         return result
 
     def get_tests(self, keys: Sequence[str]) -> set[str]:
@@ -484,6 +494,49 @@ query CheckTests($jql: String!, $limit: Int!) {
   }
 }
 """
+
+
+def _as_list(value: Any) -> list[Any]:
+    """``value`` as a list of items: a list as is, nothing as none, anything else as one."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+_MESSAGE_FIELDS = ("messages", "message", "error", "errors", "errorMessages", "reason")
+_KEY_FIELDS = ("testKey", "key", "issueKey")
+_NOT_MESSAGE = frozenset((*_KEY_FIELDS, "id", "self"))
+
+
+def _message_text(value: Any) -> str:
+    """One readable line from a message that may be a string, a list or a dict."""
+    if isinstance(value, dict):
+        for name in _MESSAGE_FIELDS:
+            if value.get(name):
+                return _message_text(value[name])
+        return json.dumps(value, ensure_ascii=False, default=str)[:300]
+    if isinstance(value, (list, tuple)):
+        return "; ".join(text for text in map(_message_text, value) if text)
+    return "" if value is None else str(value).strip()
+
+
+def _failed_test(error: Any) -> tuple[str, str]:
+    """``(test key, message)`` of one ``testIssues.error`` item: Xray's
+    ``{"testKey", "messages"}``, a dict with other names, or a plain string. Without a key
+    field, the first issue key in the message names the test."""
+    key = ""
+    if isinstance(error, dict):
+        key = next((str(error[name]) for name in _KEY_FIELDS if error.get(name)), "")
+        rest = {name: value for name, value in error.items() if name not in _NOT_MESSAGE}
+        message = _message_text(rest) if rest else ""
+    else:
+        message = _message_text(error)
+    if not key:
+        found = ISSUE_KEY.search(message)
+        key = found.group(0) if found else "?"
+    return key, message or "(no message)"
 
 
 def _json_bytes(value: Any) -> bytes:

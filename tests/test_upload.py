@@ -166,6 +166,56 @@ def test_partial_failure_is_listed_and_strict_fails_the_run(
         assert "pytest-xray upload" in run.output
 
 
+ODD_SUCCESS_ANSWERS = {
+    "string-errors": (
+        {"testExecIssue": {"key": "CALC-5"},
+         "testIssues": {"success": ["CALC-1"], "error": ["CALC-2 not found"]}},
+        ["*xray: not recorded by Xray: CALC-2: CALC-2 not found"],
+    ),
+    "dict-without-keys": (
+        {"testExecIssue": {"key": "CALC-5"},
+         "testIssues": {"error": [{"status": "locked"}, {"testKey": "CALC-3"}]}},
+        ['*xray: not recorded by Xray: ?: {"status": "locked"}',
+         "*xray: not recorded by Xray: CALC-3: (no message)"],
+    ),
+    "string-messages": (
+        {"testExecIssue": {"key": "CALC-5"},
+         "testIssues": {"error": [{"testKey": "CALC-2", "messages": "not executable"}]}},
+        ["*xray: not recorded by Xray: CALC-2: not executable"],
+    ),
+    "single-error-dict": (
+        {"testExecIssue": {"key": "CALC-5"},
+         "testIssues": {"error": {"testKey": "CALC-2", "message": "is locked"}}},
+        ["*xray: not recorded by Xray: CALC-2: is locked"],
+    ),
+    "string-info": (
+        {"testExecIssue": {"key": "CALC-5"}, "infoMessages": "text"},
+        ["*xray: Xray says: text"],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("answer", ODD_SUCCESS_ANSWERS)
+def test_odd_import_answers_list_every_unrecorded_test(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    body, lines = ODD_SUCCESS_ANSWERS[answer]
+    use_token(monkeypatch)
+    server.inject(status=200, body=json.dumps(body))
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure, unchanged
+    assert "Traceback" not in run.output
+    assert "INTERNALERROR" not in run.output
+    run.result.stdout.fnmatch_lines(["*xray: uploaded to Test Execution CALC-5*", *lines])
+    if answer == "string-info":  # one line, not one per character
+        assert "Xray says: t\n" not in run.output
+        assert "not recorded" not in run.output
+
+
 def test_refused_basic_credentials(
     suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
