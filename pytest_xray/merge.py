@@ -126,14 +126,48 @@ def _as_iterations(name: str, entry: Payload) -> list[Payload]:
     return [iteration]
 
 
+_REBUILT = frozenset(
+    {"testKey", "testInfo", "status", "start", "finish", "comment", "iterations", "steps"}
+    | {"defects", "customFields", "evidence", "evidences"}
+)
+"""Fields of a merged entry made from every report's entry, not copied from the first."""
+
+
+def _merged_test_info(entries: Sequence[Payload]) -> Payload | None:
+    """The first ``testInfo`` with the requirements of every entry, as a serial run links them
+    (a shard that ran no test with requirements sent no ``testInfo`` for a keyed Test)."""
+    infos = [entry["testInfo"] for entry in entries if isinstance(entry.get("testInfo"), dict)]
+    if not infos:
+        return None
+    info = dict(infos[0])
+    requirements = list(dict.fromkeys(r for i in infos for r in i.get("requirementKeys") or ()))
+    if requirements:
+        info["requirementKeys"] = requirements
+    return info
+
+
+def _merged_custom_fields(entries: Sequence[Payload]) -> list[Payload]:
+    """Test Run custom fields of every entry; for one field id the first value wins."""
+    fields: dict[Any, Payload] = {}
+    for entry in entries:
+        for item in entry.get("customFields") or ():
+            fields.setdefault(item.get("id"), item)
+    return list(fields.values())
+
+
 def _merge_entries(entries: Sequence[tuple[str, Payload]]) -> Payload:
     """One ``tests[]`` entry from the entries of one Xray Test in several reports."""
     if len(entries) == 1:
         return entries[0][1]
     first = entries[0][1]
-    merged: Payload = {
-        k: v for k, v in first.items() if k not in ("comment", "iterations", "steps")
-    }
+    bodies = [entry for _, entry in entries]
+    merged: Payload = {}
+    if "testKey" in first:
+        merged["testKey"] = first["testKey"]
+    info = _merged_test_info(bodies)
+    if info is not None:
+        merged["testInfo"] = info
+    merged.update((k, v) for k, v in first.items() if k not in _REBUILT)
     iterations = [i for name, entry in entries for i in _as_iterations(name, entry)]
     merged["status"] = worst_status([i["status"] for i in iterations])
     for field, latest in (("start", False), ("finish", True)):
@@ -145,9 +179,12 @@ def _merge_entries(entries: Sequence[tuple[str, Payload]]) -> Payload:
         f"{n} {status}" for status, n in counts.items()
     )
     merged["iterations"] = iterations
-    defects = list(dict.fromkeys(d for _, entry in entries for d in entry.get("defects") or ()))
+    defects = list(dict.fromkeys(d for entry in bodies for d in entry.get("defects") or ()))
     if defects:
         merged["defects"] = defects
+    custom_fields = _merged_custom_fields(bodies)
+    if custom_fields:
+        merged["customFields"] = custom_fields
     for field in ("evidence", "evidences"):
         files = [item for _, entry in entries for item in entry.get(field) or ()]
         if files:

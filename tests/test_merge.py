@@ -8,9 +8,18 @@ from typing import Any
 import pytest
 
 from pytest_xray.merge import MergeError, merge_reports
+from pytest_xray.model import Execution, Outcome, TestResult
+from pytest_xray.payload import build_payload
+from pytest_xray.settings import Settings
 from tests.conftest import validate
 
 Report = dict[str, Any]
+T0 = 1_700_000_000.0
+
+
+def _result(nodeid: str, *keys: str, **fields: Any) -> TestResult:
+    """A passed pytest test of ``keys`` (CALC-1 when none is given)."""
+    return TestResult(nodeid, keys or ("CALC-1",), Outcome.PASSED, T0, T0 + 1, **fields)
 
 
 def report(*tests: dict[str, Any], **info: Any) -> Report:
@@ -199,3 +208,25 @@ def test_a_report_mixing_products_is_refused() -> None:
 def test_nothing_to_merge() -> None:
     with pytest.raises(MergeError, match="no report to merge"):
         merge_reports([])
+
+
+def _built(*results: TestResult) -> Report:
+    execution = Execution(start=T0, finish=T0 + 9, results=list(results))
+    return build_payload(execution, Settings(enabled=True, project="CALC"), host="ci")
+
+
+def test_merge_joins_requirements_and_custom_fields_as_a_serial_run_does() -> None:
+    a = _result("t.py::a", requirements=("CALC-100",), custom_fields=(("f1", "a"),))
+    b = _result("t.py::b", requirements=("CALC-101", "CALC-100"),
+                custom_fields=(("f1", "b"), ("f2", 2)))  # fmt: skip
+    c = _result("t.py::c")  # no requirement: its shard sends no testInfo for CALC-1
+    serial = _built(a, b, c)["tests"][0]
+    merged = validate(
+        merge_reports([("c.json", _built(c)), ("a.json", _built(a)), ("b.json", _built(b))])
+    )
+    [entry] = merged["tests"]
+    assert entry["testInfo"]["requirementKeys"] == ["CALC-100", "CALC-101"]
+    assert entry["testInfo"] == serial["testInfo"]
+    assert entry["customFields"] == [{"id": "f1", "value": "a"}, {"id": "f2", "value": 2}]
+    assert entry["customFields"] == serial["customFields"]
+    assert list(entry)[:2] == ["testKey", "testInfo"]
