@@ -241,6 +241,16 @@ def parse_execution_fields(value: Value | None) -> Mapping[str, Any] | None:
             f'expected a JSON object of Jira fields such as {{"labels": ["nightly"]}}, '
             f"got {type(fields).__name__}.",
         )
+    wrappers = " and ".join(repr(name) for name in ("fields", "xrayFields") if name in fields)
+    if wrappers:
+        # Xray's whole multipart info object pasted here would be sent as info.fields.fields,
+        # which Jira refuses, and its xrayFields (the Test Plan) would be lost.
+        raise usage_error(
+            value.where,
+            'give only the Jira fields object (the value of "fields"), not Xray\'s multipart '
+            f"info object with {wrappers}; the Test Plan and "
+            "environments come from xray_test_plan and xray_environments.",
+        )
     return MappingProxyType(fields)
 
 

@@ -9,14 +9,17 @@ import sys
 from typing import Any
 
 import pytest
+import requests
 
 from pytest_xray.emulator import RecordedRequest, XrayEmulator
+from pytest_xray.emulator.model import Flavor
 from pytest_xray.emulator.multipart import parse_multipart
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, PAT, RunXray, validate
 from tests.test_settings import usage_error
 
 FIELDS = {"labels": ["nightly", "api"], "components": [{"name": "Backend"}],
           "customfield_10100": "release train 7"}  # fmt: skip
+PASTED_INFO = {"fields": {"labels": ["x"]}, "xrayFields": {"testPlanKey": "CALC-9"}}
 MARKED = "import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n"
 
 
@@ -161,6 +164,19 @@ def test_existing_execution_uses_the_plain_import(
             ["Test Environments", "xray_environments_field"],
         ),
         ({"XRAY_TEST_PLAN_FIELD": "Test Plan"}, ["not a Jira custom field id"]),
+        (  # Xray's whole multipart info object instead of its "fields"
+            {"XRAY_EXECUTION_FIELDS": json.dumps(PASTED_INFO)},
+            [
+                "XRAY_EXECUTION_FIELDS",
+                "give only the Jira fields object",
+                "xray_test_plan",
+                "'fields' and 'xrayFields'",
+            ],
+        ),
+        (
+            {"XRAY_EXECUTION_FIELDS": '{"fields": {"labels": ["x"]}}'},
+            ["XRAY_EXECUTION_FIELDS", "not Xray's multipart info object with 'fields';"],
+        ),
     ],
 )
 def test_bad_execution_fields(
@@ -182,3 +198,28 @@ def test_cloud_needs_no_field_ids(
     monkeypatch.setenv("XRAY_EXECUTION_FIELDS", "{}")
     monkeypatch.setenv("XRAY_TEST_PLAN", "CALC-9")
     assert run_xray("--xray-cloud").result.ret == pytest.ExitCode.OK
+
+
+@pytest.mark.parametrize("flavor", ["server", "cloud"])
+def test_emulator_refuses_unknown_jira_fields_as_jira_does(flavor: Flavor) -> None:
+    """Xray passes the ``info`` part to Jira, which refuses a field it does not know."""
+    fields = {"project": {"key": "CALC"}, "summary": "x", "issuetype": {"name": "Test Execution"},
+              "labels": ["ok"], "customfield_10100": "ok", "fields": {"labels": ["x"]}}  # fmt: skip
+    status = "PASS" if flavor == "server" else "PASSED"
+    result = {"tests": [{"testKey": "CALC-1", "status": status}]}
+    with XrayEmulator(flavor=flavor, require_auth=False) as emulator:
+        prefix = "/rest/raven/2.0" if flavor == "server" else "/api/v2"
+        answer = requests.post(
+            f"{emulator.url}{prefix}/import/execution/multipart",
+            files={
+                "result" if flavor == "server" else "results": ("r.json", json.dumps(result)),
+                "info": ("info.json", json.dumps({"fields": fields})),
+            },
+            timeout=5,
+        )
+        assert answer.status_code == 400
+        assert answer.json()["error"] == (
+            "Error creating Test Execution: fields: Field 'fields' cannot be set. It is not on "
+            "the appropriate screen, or unknown."
+        )
+        assert emulator.executions == {}

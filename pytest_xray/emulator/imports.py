@@ -8,6 +8,7 @@ import leaves no trace except the recorded request.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,6 +27,15 @@ SUMMARY_REQUIRED = (
     "Error creating Test Execution: summary: You must specify a summary of the issue."
 )
 _CLOUD_XRAY_FIELDS = frozenset({"testPlanKey", "environments"})
+_JIRA_SYSTEM_FIELDS = frozenset(
+    {
+        "project", "issuetype", "summary", "description", "fixVersions", "versions",
+        "components", "labels", "priority", "assignee", "reporter", "environment", "duedate",
+        "timetracking", "security", "parent", "issuelinks",
+    }
+)  # fmt: skip
+"""The Jira system fields a create-issue request may set; other fields are ``customfield_N``."""
+_CUSTOM_FIELD = re.compile(r"customfield_[0-9]+")
 
 
 @dataclass
@@ -122,6 +132,21 @@ def _parse_issue_fields(info_part: dict[str, Any], flavor: str) -> tuple[str | N
             400,
             'info: expected Jira create-issue JSON: {"fields": {"project": {"key": "..."}, '
             '"summary": "...", "issuetype": {"name": "Test Execution"}}}',
+        )
+    unknown = [
+        name
+        for name in fields
+        if name not in _JIRA_SYSTEM_FIELDS and not _CUSTOM_FIELD.fullmatch(str(name))
+    ]
+    if unknown:  # what Jira answers the create-issue request Xray makes
+        raise XrayApiError(
+            400,
+            "Error creating Test Execution: "
+            + "; ".join(
+                f"{name}: Field '{name}' cannot be set. It is not on the appropriate screen, "
+                "or unknown."
+                for name in unknown
+            ),
         )
     project = fields.get("project")
     project_ok = isinstance(project, dict) and isinstance(project.get("key"), str)
