@@ -9,12 +9,14 @@ project, Test Plan, environments, version, revision) must agree between the repo
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import PurePath
 from typing import Any
 
-from pytest_xray.payload import worst_status
+from pytest_xray.payload import _unique, worst_status
 
 __all__ = ["MergeError", "merge_reports"]
 
@@ -155,7 +157,55 @@ def _merged_custom_fields(entries: Sequence[Payload]) -> list[Payload]:
     return list(fields.values())
 
 
-def _merge_entries(entries: Sequence[tuple[str, Payload]]) -> Payload:
+_UNSAFE = re.compile(r"[^\w.\-]+")
+
+
+def _labels(names: Sequence[str]) -> dict[str, str]:
+    """A short label for each report: its file name, or the name as given (with its folders)
+    when several reports share a file name (``py3.11/report.json``, ``py3.12/report.json``)."""
+    counts = Counter(PurePath(name).name for name in names)
+    return {
+        name: PurePath(name).name if counts[PurePath(name).name] == 1 else name for name in names
+    }
+
+
+def _distinct_iterations(
+    entries: Sequence[tuple[str, Payload]], labels: dict[str, str]
+) -> list[Payload]:
+    """Every entry's iterations; a name found in several reports (each shard ran the whole
+    suite, as a matrix over Python versions does) gets its report's label: ``name [py311.json]``."""
+    found = [(name, i) for name, entry in entries for i in _as_iterations(name, entry)]
+    owners: dict[Any, set[str]] = {}
+    for name, iteration in found:
+        owners.setdefault(iteration.get("name"), set()).add(name)
+    iterations = []
+    for name, iteration in found:
+        title = iteration.get("name")
+        if isinstance(title, str) and len(owners[title]) > 1:
+            iteration = {**iteration, "name": f"{title} [{labels[name]}]"}
+        iterations.append(iteration)
+    return iterations
+
+
+def _distinct_evidence(
+    entries: Sequence[tuple[str, Payload]], field: str, labels: dict[str, str]
+) -> list[Payload]:
+    """Every entry's evidence; Xray keeps one file per name in a Test Run, so a name found more
+    than once starts with its report's stem: ``shard-2__shot.png``."""
+    files = [(name, item) for name, entry in entries for item in entry.get(field) or ()]
+    counts = Counter(item.get("filename") for _, item in files)
+    taken = {n for n, count in counts.items() if count == 1 and isinstance(n, str)}
+    evidence = []
+    for name, item in files:
+        filename = item.get("filename")
+        if isinstance(filename, str) and counts[filename] > 1:
+            stem = _UNSAFE.sub("_", str(PurePath(labels[name]).with_suffix(""))).strip("._")
+            item = {**item, "filename": _unique(f"{stem or 'report'}__{filename}", taken)}
+        evidence.append(item)
+    return evidence
+
+
+def _merge_entries(entries: Sequence[tuple[str, Payload]], labels: dict[str, str]) -> Payload:
     """One ``tests[]`` entry from the entries of one Xray Test in several reports."""
     if len(entries) == 1:
         return entries[0][1]
@@ -168,7 +218,7 @@ def _merge_entries(entries: Sequence[tuple[str, Payload]]) -> Payload:
     if info is not None:
         merged["testInfo"] = info
     merged.update((k, v) for k, v in first.items() if k not in _REBUILT)
-    iterations = [i for name, entry in entries for i in _as_iterations(name, entry)]
+    iterations = _distinct_iterations(entries, labels)
     merged["status"] = worst_status([i["status"] for i in iterations])
     for field, latest in (("start", False), ("finish", True)):
         value = _extreme([entry.get(field) for _, entry in entries], latest)
@@ -186,7 +236,7 @@ def _merge_entries(entries: Sequence[tuple[str, Payload]]) -> Payload:
     if custom_fields:
         merged["customFields"] = custom_fields
     for field in ("evidence", "evidences"):
-        files = [item for _, entry in entries for item in entry.get(field) or ()]
+        files = _distinct_evidence(entries, field, labels)
         if files:
             merged[field] = files
     return merged
@@ -230,5 +280,6 @@ def merge_reports(reports: Sequence[tuple[str, Payload]]) -> Payload:
         if value is not None:
             info[field] = value
     merged["info"] = info
-    merged["tests"] = [_merge_entries(entries) for entries in groups.values()]
+    labels = _labels([name for name, _ in reports])
+    merged["tests"] = [_merge_entries(entries, labels) for entries in groups.values()]
     return merged

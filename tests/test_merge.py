@@ -230,3 +230,49 @@ def test_merge_joins_requirements_and_custom_fields_as_a_serial_run_does() -> No
     assert entry["customFields"] == [{"id": "f1", "value": "a"}, {"id": "f2", "value": 2}]
     assert entry["customFields"] == serial["customFields"]
     assert list(entry)[:2] == ["testKey", "testInfo"]
+
+
+def test_evidence_names_stay_unique_in_a_test_run() -> None:
+    def shot(name: str, data: str) -> dict[str, str]:
+        return {"data": data, "filename": name, "contentType": "image/png"}
+
+    shards = [
+        ("out/shard-1.json", [shot("shot.png", "MQ==")]),
+        ("out/shard-2.json", [shot("shot.png", "Mg=="), shot("log.txt", "bG9n")]),
+        ("shard-3.json", [shot("shard-2__shot.png", "Mw==")]),  # a name taken already
+    ]
+    merged = validate(
+        merge_reports([(name, report(plain("K-1", "PASSED", evidence=e))) for name, e in shards])
+    )
+    evidence = merged["tests"][0]["evidence"]
+    assert [(e["filename"], e["data"]) for e in evidence] == [
+        ("shard-1__shot.png", "MQ=="),
+        ("shard-2__shot-2.png", "Mg=="),  # shard-3 already holds a file of that name
+        ("log.txt", "bG9n"),
+        ("shard-2__shot.png", "Mw=="),
+    ]
+
+
+def test_shards_that_each_ran_the_whole_suite_get_distinct_iteration_names() -> None:
+    shards = [
+        (f"{version}/xray.json", report(iterated("K-1", "PASS", status)))
+        for version, status in (("py3.11", "PASS"), ("py3.12", "FAIL"))
+    ] + [("py313.json", report(iterated("K-1", "PASS", prefix="other.py::test")))]
+    merged = validate(merge_reports(shards))
+    names = [i["name"] for i in merged["tests"][0]["iterations"]]
+    assert names == [
+        "t.py::test[0] [py3.11/xray.json]",  # both reports are xray.json: their folder tells
+        "t.py::test[1] [py3.11/xray.json]",
+        "t.py::test[0] [py3.12/xray.json]",
+        "t.py::test[1] [py3.12/xray.json]",
+        "other.py::test[0]",
+    ]
+    plain_shards = [
+        (f"{n}.json", report(iterated("K-1", "PASS"), plain("K-2", "PASS"))) for n in "ab"
+    ]
+    merged = merge_reports(plain_shards)
+    assert [i["name"] for i in merged["tests"][0]["iterations"]] == [
+        "t.py::test[0] [a.json]",
+        "t.py::test[0] [b.json]",
+    ]
+    assert [i["name"] for i in merged["tests"][1]["iterations"]] == ["a.json", "b.json"]
