@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
@@ -195,6 +195,9 @@ class XrayClient:
         url = self.endpoint(path, version)
         kwargs.setdefault("timeout", (self.settings.connect_timeout, self.settings.read_timeout))
         kwargs.setdefault("auth", self.auth)
+        # requests would re-send a redirected POST as a GET (and drop its body), which Xray
+        # answers with a misleading 405: a redirect is reported with its target instead.
+        kwargs["allow_redirects"] = False
         for name, value in self._transport.items():
             kwargs.setdefault(name, value)
         return call_with_retries(
@@ -261,6 +264,8 @@ class XrayClient:
                 reached=RETRYABLE_STATUSES[status],
                 retry_after=response.headers.get("Retry-After"),
             )
+        if 300 <= status < 400:
+            raise XrayError(self._redirected(response, url), status=status)
         if status == 413:
             raise TooLargeError(f"{url} answered 413: the request is too large for Xray")
         if "html" in content_type or text.lstrip()[:1] == "<":
@@ -287,6 +292,30 @@ class XrayClient:
                 f"{self._credential_names()}."
             )
         raise XrayError(f"{url} answered {status}: {message}", status=status)
+
+    def _redirected(self, response: requests.Response, url: str) -> str:
+        """The message of a 3xx answer: where it points, and the base URL to set instead."""
+        status = f"{response.status_code} ({response.reason or 'redirect'})"
+        location = response.headers.get("Location", "").strip()
+        if not location:
+            return (
+                f"{url} answered {status} without a Location; check that xray_url is the Jira "
+                "base URL (Server/DC) or the Xray Cloud host."
+            )
+        target = urljoin(url, location)
+        shown = scrub(target, self._secrets)
+        # The part of the URL after xray_url, e.g. /rest/raven/2.0/import/execution.
+        suffix = urlsplit(url).path[len(urlsplit(self.base).path) :]
+        target_path = urlsplit(target)._replace(query="", fragment="").geturl()
+        setting = "xray_url (--xray-url, XRAY_URL)"
+        if suffix and target_path.endswith(suffix):
+            new_base = scrub(target_path[: -len(suffix)], self._secrets)
+            fix = f"set {setting} to the new address: {new_base}"
+        elif self.settings.cloud:
+            fix = f"set {setting} to the Xray Cloud host it moved to"
+        else:
+            fix = f"set {setting} to the Jira base URL it moved to"
+        return f"{url} answered {status}, a redirect to {shown}; {fix}."
 
     def _credential_names(self) -> str:
         creds = self.settings.credentials

@@ -19,6 +19,7 @@ from tests.conftest import (
     assert_no_secret,
     validate,
 )
+from tests.redirect import redirecting
 
 SUITE = """
 import pytest
@@ -274,6 +275,53 @@ def test_html_answer_is_explained(
             "check that xray_url*"
         ]
     )
+
+
+@pytest.mark.parametrize(("flavor", "status"), [("server", 301), ("server", 302), ("cloud", 308)])
+def test_redirect_names_the_new_address(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    flavor: str,
+    status: int,
+) -> None:
+    cloud = flavor == "cloud"
+    use_client(monkeypatch) if cloud else use_token(monkeypatch)
+    with (
+        XrayEmulator(flavor=flavor, tokens={PAT}, clients={CLIENT_ID: CLIENT_SECRET},
+                     context_path="" if cloud else "/jira") as target,
+        redirecting(target.url, status) as (old, seen),
+    ):  # fmt: skip
+        run = run_xray(f"--xray-url={old}", "--xray-project=CALC",
+                       *(["--xray-cloud"] if cloud else []))  # fmt: skip
+        assert target.requests == []  # not followed, so never re-sent as a GET
+        new = target.url
+    path = "/api/v2/authenticate" if cloud else "/rest/raven/2.0/import/execution"
+    assert seen == [f"POST {path}"]
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure
+    run.result.stdout.fnmatch_lines(
+        [f"*xray: upload FAILED: {old}{path} answered {status} (*), a redirect to "
+         f"{new}{path}; set xray_url (--xray-url, XRAY_URL) to the new address: {new}."]
+    )  # fmt: skip
+    assert "405" not in run.output
+    assert "Traceback" not in run.output
+    assert_no_secret(run.output)
+
+
+def test_redirected_check_is_a_clear_error(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_token(monkeypatch)
+    with redirecting(server.url, 302) as (old, seen):
+        run = run_xray(f"--xray-url={old}", "--xray-check", "--xray-dry-run")
+    assert seen == ["GET /rest/raven/2.0/api/test?keys=CALC-1%3BCALC-2%3BCALC-3"]
+    assert server.requests == []
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    run.result.stderr.fnmatch_lines(
+        [f"*--xray-check: cannot check the Xray keys: {old}/rest/raven/2.0/api/test answered "
+         f"302 (*), a redirect to {server.url}/rest/raven/2.0/api/test?keys=*; set xray_url "
+         f"(--xray-url, XRAY_URL) to the new address: {server.url}.*"]
+    )  # fmt: skip
 
 
 def test_read_timeout(
