@@ -32,6 +32,79 @@ class MergeError(Exception):
     """Reports that cannot be merged; the message names the files and the field."""
 
 
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__
+    )
+
+
+def _check_list(where: str, value: Any, item: type, what: str) -> None:
+    if not isinstance(value, list):
+        raise MergeError(f"{where} is {_kind(value)}, not a list.")
+    for index, element in enumerate(value):
+        if not isinstance(element, item):
+            raise MergeError(f"{where}[{index}] is {_kind(element)}, not {what}.")
+
+
+def _check_status(where: str, item: Payload) -> None:
+    if "status" not in item:
+        raise MergeError(f"{where} has no status.")
+    if not isinstance(item["status"], str):
+        raise MergeError(f"{where} has the status {_kind(item['status'])}, not a status name.")
+
+
+_LISTS: tuple[tuple[str, type, str], ...] = (
+    ("iterations", dict, "an iteration object"),
+    ("defects", str, "an issue key"),
+    ("customFields", dict, "a custom field object"),
+    ("evidence", dict, "an evidence object"),
+    ("evidences", dict, "an evidence object"),
+)
+"""Lists of a ``tests[]`` entry the merge reads, with the type of their items."""
+
+
+def _check_entry(where: str, entry: Any) -> None:
+    if not isinstance(entry, dict):
+        raise MergeError(f"{where} is {_kind(entry)}, not a test object.")
+    if isinstance(entry.get("testKey"), str):
+        where = f"{where} ({entry['testKey']})"
+    _check_status(where, entry)
+    for field, item, what in _LISTS:
+        if field in entry:
+            _check_list(f"{where}: {field}", entry[field], item, what)
+    for index, iteration in enumerate(entry.get("iterations") or ()):
+        _check_status(f"{where}: iterations[{index}]", iteration)
+    for index, custom in enumerate(entry.get("customFields") or ()):
+        if not isinstance(custom.get("id"), str):
+            raise MergeError(f"{where}: customFields[{index}] has no id.")
+    if "testInfo" in entry:
+        info = entry["testInfo"]
+        if not isinstance(info, dict):
+            raise MergeError(f"{where}: testInfo is {_kind(info)}, not an object.")
+        if "requirementKeys" in info:
+            _check_list(
+                f"{where}: testInfo.requirementKeys", info["requirementKeys"], str, "an issue key"
+            )
+
+
+def _check_shape(name: str, report: Any) -> None:
+    """Raise :class:`MergeError` naming the file and the entry where ``report`` is not Xray
+    JSON the merge can read (a hand-edited or truncated report), before anything reads it."""
+    if not isinstance(report, dict):
+        raise MergeError(f"{name}: the report is {_kind(report)}, not an Xray JSON object.")
+    if not isinstance(report.get("tests"), list):
+        raise MergeError(f"{name}: tests is {_kind(report.get('tests'))}, not a list.")
+    if not isinstance(report.get("info", {}), dict):
+        raise MergeError(f"{name}: info is {_kind(report['info'])}, not an object.")
+    execution = report.get("testExecutionKey")
+    if execution is not None and not isinstance(execution, str):
+        raise MergeError(f"{name}: testExecutionKey is {_kind(execution)}, not an issue key.")
+    for index, entry in enumerate(report["tests"]):
+        _check_entry(f"{name}: tests[{index}]", entry)
+
+
 def _statuses(report: Payload) -> set[str]:
     found = set()
     for test in report["tests"]:
@@ -264,6 +337,8 @@ def merge_reports(reports: Sequence[tuple[str, Payload]]) -> Payload:
     """
     if not reports:
         raise MergeError("no report to merge.")
+    for name, report in reports:
+        _check_shape(name, report)
     _check_agreement(reports)
     groups: dict[str, list[tuple[str, Payload]]] = {}
     for name, report in reports:

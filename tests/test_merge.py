@@ -1,12 +1,17 @@
-"""Merging shard reports: pure functions on hand-made reports, no I/O."""
+"""Merging shard reports: pure functions on hand-made reports; the command on report files."""
 
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pytest_xray.cli import main
 from pytest_xray.merge import MergeError, merge_reports
 from pytest_xray.model import Execution, Outcome, TestResult
 from pytest_xray.payload import build_payload
@@ -276,3 +281,61 @@ def test_shards_that_each_ran_the_whole_suite_get_distinct_iteration_names() -> 
         "t.py::test[0] [b.json]",
     ]
     assert [i["name"] for i in merged["tests"][1]["iterations"]] == ["a.json", "b.json"]
+
+
+GOOD = plain("K-1", "PASS")
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (report(GOOD, {"testKey": "K-2"}), "tests[1] (K-2) has no status."),
+        (report(GOOD, {"testInfo": {"summary": "x"}}), "tests[1] has no status."),
+        (report(GOOD, plain("K-2", None)), "tests[1] (K-2) has the status null, not a status"),
+        (report("K-1"), "tests[0] is a string, not a test object."),
+        (report(plain("K-1", "PASS", iterations=[{"name": "a", "status": "PASS"}, {"name": "b"}])),
+         "tests[0] (K-1): iterations[1] has no status."),
+        (report(plain("K-1", "PASS", iterations=["a"])),
+         "tests[0] (K-1): iterations[0] is a string, not an iteration object."),
+        ({"info": "x", "tests": [GOOD]}, "info is a string, not an object."),
+        ({"testExecutionKey": 7, "tests": [GOOD]}, "testExecutionKey is a number, not an issue"),
+        (report(plain("K-1", "PASS", evidence="shot.png")), "tests[0] (K-1): evidence is a string"),
+        (report(plain("K-1", "PASS", defects=[{"key": "K-9"}])),
+         "tests[0] (K-1): defects[0] is an object, not an issue key."),
+        (report(plain("K-1", "PASS", customFields=[{"value": 1}])),
+         "tests[0] (K-1): customFields[0] has no id."),
+        (report(plain("K-1", "PASS", testInfo="x")), "tests[0] (K-1): testInfo is a string"),
+        (report(plain("K-1", "PASS", testInfo={"requirementKeys": "K-7"})),
+         "tests[0] (K-1): testInfo.requirementKeys is a string, not a list."),
+    ],
+    ids=["no-status", "no-status-no-key", "null-status", "string-entry", "iteration-status",
+         "string-iteration", "string-info", "number-key", "string-evidence", "object-defect",
+         "field-without-id", "string-test-info", "string-requirements"],
+)  # fmt: skip
+def test_malformed_reports_are_one_line_errors_of_the_command(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    bad: Any,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.json").write_text(json.dumps(report(plain("K-1", "PASS"))))
+    (tmp_path / "x.json").write_text(json.dumps(bad))
+    status = main(["merge", "good.json", "x.json", "-o", "all.json"])
+    err = capsys.readouterr().err
+    assert status == 1  # as for a report that is not JSON: a file that cannot be merged
+    [line] = err.splitlines()
+    assert line.startswith(f"pytest-xray: error: x.json: {message}")
+    assert not (tmp_path / "all.json").exists()
+
+
+def test_console_script_names_the_malformed_report(tmp_path: Path) -> None:
+    (tmp_path / "x.json").write_text(json.dumps(report(plain("K-1", "PASS"), {"testKey": "K-3"})))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest_xray", "merge", "x.json", "-o", "all.json"],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (
+        1, "pytest-xray: error: x.json: tests[1] (K-3) has no status.\n",
+    )  # fmt: skip
