@@ -65,11 +65,12 @@ def _upload(path: Path, settings: Settings, new_execution: bool) -> int:
             upload = send_payload(
                 client, payload, progress, new_execution=new_execution, announce=_say
             )
-            link = client.browse_url(upload.key)
+            link = client.browse_url(upload.key) if upload.key else None
     finally:
         if progress.error:
             _say(progress.error)
-    where = f"Test Execution {upload.key}" + (f": {link}" if link else "")
+    # No key only for a report sent whole by an older pytest-xray, which did not record it.
+    where = f"Test Execution {upload.key}" + (f": {link}" if link else "") if upload.key else "Xray"
     if upload.requests == 0:
         print(f"nothing to send: every result of {path} is already in {where}")
     else:

@@ -102,12 +102,24 @@ class _Sender:
                     f"{state.execution}), not {self.client.base}; resend it there."
                 )
             return state.execution
-        if state.creating_since is not None and key is None and not new_execution:
+        if key is not None:
+            # Recorded before the first request: a resend without --xray-execution goes on
+            # into this execution, and "nothing to send" can name it.
+            state.execution, state.url, state.creating_since = key, self.client.base, None
+            self.save()
+            return key
+        if state.creating_since is not None and not new_execution:
             raise UncertainError(
                 f"an earlier upload of {self._where()} got no answer when creating a Test "
                 f"Execution ({state.creating_since}), so one may exist"
             )
-        return key
+        if state.sent and not state.done:
+            # Progress of an older pytest-xray, which recorded no key it was given.
+            raise XrayError(
+                f"{self._where()} was already partly sent to a Test Execution its progress file "
+                "does not name; resend it with --xray-execution KEY (that execution)."
+            )
+        return None
 
     def save(self) -> None:
         if self.file is not None:

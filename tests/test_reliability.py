@@ -23,7 +23,7 @@ from pytest_xray import retry
 from pytest_xray.cli import main as cli_main
 from pytest_xray.client import XrayClient
 from pytest_xray.emulator import XrayEmulator
-from pytest_xray.progress import progress_path
+from pytest_xray.progress import Progress, ProgressFile, progress_path
 from pytest_xray.report import write_report
 from pytest_xray.settings import Credentials, Settings
 from pytest_xray.upload import send_payload
@@ -477,8 +477,6 @@ def test_50000_results_upload_in_chunks_with_bounded_memory(
         enabled=True, url=emulator_process, credentials=Credentials(token=PAT),
         chunk_tests=10_000, chunk_bytes=512 * 1024,
     )  # fmt: skip
-    from pytest_xray.progress import ProgressFile
-
     with XrayClient(settings) as client:
         tracemalloc.start()
         try:
@@ -525,3 +523,80 @@ def test_a_multipart_create_is_not_repeated_after_a_drop(
     assert len(server.requests) == 1
     assert sleeps == []
     assert "not repeated" in run.output
+
+
+# -- resend into the execution given by --xray-execution ----------------------------------
+
+
+def test_resend_continues_into_the_execution_given_by_xray_execution(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, resend: Callable[..., Resent]
+) -> None:
+    """A key given to the first upload is recorded: a plain resend adds to it, never creates."""
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.chdir(pytester.path)
+    tests = [evidence_test("CALC-1", 100), evidence_test("CALC-2", 30_000),
+             evidence_test("CALC-3", 100)]  # fmt: skip
+    report = write_report({"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json")
+    with XrayEmulator(flavor="server", tokens={PAT}, max_body_bytes=20_000) as small:
+        first = resend("r.json", f"--xray-url={small.url}", "--xray-execution=CALC-50",
+                       "--xray-chunk-tests=1")  # fmt: skip
+        port = small.port
+        assert list(small.executions) == ["CALC-50"]
+    assert first.status == 1
+    assert "(Test Execution CALC-50 has 1 of 3 results; a resend sends the rest)" in first.err
+    with XrayEmulator(flavor="server", tokens={PAT}, port=port) as server:
+        second = resend("r.json", f"--xray-url={server.url}")
+        assert second.status == 0, second.err
+        assert list(server.executions) == ["CALC-50"]
+        assert {json.loads(r.body)["testExecutionKey"] for r in imports(server)} == {"CALC-50"}
+        assert set(server.executions["CALC-50"].runs) == {"CALC-2", "CALC-3"}
+        third = resend("r.json", f"--xray-url={server.url}")
+        assert third.status == 0, third.err
+        assert len(imports(server)) == 1
+        url = server.url
+    link = f"{url}/browse/CALC-50"
+    assert f"uploaded 2 results of r.json (1 sent before) to Test Execution CALC-50: {link}" in (
+        second.out
+    )
+    assert f"nothing to send: every result of r.json is already in Test Execution CALC-50: {link}" \
+        in third.out  # fmt: skip
+    progress = json.loads(progress_path(report).read_text())
+    assert (progress["execution"], progress["url"]) == ("CALC-50", url)
+
+
+def test_a_complete_upload_into_a_given_execution_then_a_resend_names_it(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator,
+    resend: Callable[..., Resent],
+) -> None:  # fmt: skip
+    run = run_xray("--xray-dry-run", "--xray-project=CALC", "--xray-output=r.json",
+                   report="r.json")  # fmt: skip
+    assert "testExecutionKey" not in run.payload
+    first = resend("r.json", f"--xray-url={server.url}", "--xray-execution=CALC-77")
+    assert first.status == 0, first.err
+    again = resend("r.json", f"--xray-url={server.url}")
+    assert again.status == 0, again.err
+    assert list(server.executions) == ["CALC-77"]
+    assert len(imports(server)) == 1
+    assert "nothing to send: every result of r.json is already in Test Execution CALC-77: " \
+           f"{server.url}/browse/CALC-77" in again.out  # fmt: skip
+
+
+def test_a_partial_send_whose_progress_names_no_execution_is_not_resent_blindly(
+    pytester: pytest.Pytester, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch,
+    resend: Callable[..., Resent],
+) -> None:  # fmt: skip
+    """Older versions recorded no key they were given: such a resend must not create one."""
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.chdir(pytester.path)
+    tests = [{"testKey": f"CALC-{n}", "status": "PASS"} for n in (1, 2, 3)]
+    report = write_report({"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json")
+    progress = ProgressFile(report)
+    progress.save(Progress(sha256=progress.load(3).sha256, total=3, url=server.url, sent=1))
+    refused = resend("r.json", f"--xray-url={server.url}")
+    assert refused.status == 1
+    assert "r.json was already partly sent to a Test Execution its progress file does not " \
+           "name; resend it with --xray-execution KEY (that execution)." in refused.err  # fmt: skip
+    assert not imports(server)
+    into = resend("r.json", f"--xray-url={server.url}", "--xray-execution=CALC-9")
+    assert into.status == 0, into.err
+    assert set(server.executions["CALC-9"].runs) == {"CALC-2", "CALC-3"}
