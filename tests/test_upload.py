@@ -277,18 +277,18 @@ def test_html_answer_is_explained(
     )
 
 
-@pytest.mark.parametrize(("flavor", "status"), [("server", 301), ("server", 302), ("cloud", 308)])
+@pytest.mark.parametrize(("cloud", "status"), [(False, 301), (False, 302), (True, 308)])
 def test_redirect_names_the_new_address(
     suite: pytest.Pytester,
     run_xray: RunXray,
     monkeypatch: pytest.MonkeyPatch,
-    flavor: str,
+    cloud: bool,
     status: int,
 ) -> None:
-    cloud = flavor == "cloud"
     use_client(monkeypatch) if cloud else use_token(monkeypatch)
     with (
-        XrayEmulator(flavor=flavor, tokens={PAT}, clients={CLIENT_ID: CLIENT_SECRET},
+        XrayEmulator(flavor="cloud" if cloud else "server", tokens={PAT},
+                     clients={CLIENT_ID: CLIENT_SECRET},
                      context_path="" if cloud else "/jira") as target,
         redirecting(target.url, status) as (old, seen),
     ):  # fmt: skip
