@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from pytest_xray.emulator import MissingDependencyError, XrayEmulator
+from tests.conftest import PASSWORD, USER, RunXray
 
 USERS = {"alice": "s3cret"}
 PAT = "pat-123"
@@ -654,6 +655,94 @@ def test_import_into_existing_execution(server: XrayEmulator) -> None:
     }
 
 
+@pytest.mark.parametrize("flavor", ["server", "cloud"])
+def test_import_into_a_test_or_other_issue_is_refused(make_emulator: Factory, flavor: str) -> None:
+    emulator = make_emulator(flavor=flavor, known_tests={"CALC-1", "CALC-2"}, non_tests={"CALC-7"})
+    prefix = "Error importing results: " if flavor == "cloud" else ""
+    status = "PASS" if flavor == "server" else "PASSED"
+    for key in ("CALC-1", "CALC-7"):
+        payload = {"testExecutionKey": key, "tests": [{"testKey": "CALC-2", "status": status}]}
+        if flavor == "server":
+            answer = server_import(emulator, payload)
+        else:
+            answer = cloud_import(emulator, payload, cloud_headers(emulator))
+        assert answer.status_code == 400
+        assert answer.json() == {"error": f"{prefix}The issue {key} is not a Test Execution."}
+    assert emulator.executions == {}
+
+
+def test_known_issues_make_unknown_execution_keys_missing(make_emulator: Factory) -> None:
+    emulator = make_emulator(flavor="server", known_tests={"CALC-1"}, known_executions={"CALC-50"})
+    test = {"testKey": "CALC-1", "status": "PASS"}
+    missing = server_import(emulator, {"testExecutionKey": "CALC-51", "tests": [test]})
+    assert missing.status_code == 400
+    assert missing.json() == {"error": "Test Execution with key CALC-51 not found."}
+    declared = server_import(emulator, {"testExecutionKey": "CALC-50", "tests": [test]})
+    assert declared.json()["testExecIssue"]["key"] == "CALC-50"
+    created = server_import(emulator, server_payload(test)).json()["testExecIssue"]["key"]
+    into_created = server_import(emulator, {"testExecutionKey": created, "tests": [test]})
+    assert into_created.status_code == 200
+    assert set(emulator.executions) == {"CALC-50", created}
+    emulator.reset()
+    assert server_import(emulator, {"testExecutionKey": "CALC-50", "tests": [test]}).ok
+    lookup = requests.get(
+        f"{emulator.url}/rest/raven/2.0/api/test", params={"keys": "CALC-50"}, auth=AUTH, timeout=5
+    )
+    assert lookup.json() == []  # an execution is not a Test
+
+
+def test_known_executions_alone_make_other_keys_missing(make_emulator: Factory) -> None:
+    emulator = make_emulator(flavor="server", known_executions={"CALC-50"})
+    payload = {"testExecutionKey": "CALC-5O", "tests": [{"testKey": "CALC-1", "status": "PASS"}]}
+    assert server_import(emulator, payload).status_code == 400  # 'O' for '0': not even a key
+    payload["testExecutionKey"] = "CALC-500"
+    assert server_import(emulator, payload).json() == {
+        "error": "Test Execution with key CALC-500 not found."
+    }
+
+
+def test_without_known_issues_tests_seen_are_not_executions(server: XrayEmulator) -> None:
+    test = {"testKey": "CALC-1", "status": "PASS"}
+    same = server_import(server, {"testExecutionKey": "CALC-1", "tests": [test]})
+    assert same.json() == {"error": "The issue CALC-1 is not a Test Execution."}
+    assert server_import(server, server_payload(test)).ok
+    earlier = {"testExecutionKey": "CALC-1", "tests": [{"testKey": "CALC-2", "status": "PASS"}]}
+    assert server_import(server, earlier).json() == {
+        "error": "The issue CALC-1 is not a Test Execution."
+    }
+    answer = requests.post(
+        f"{server.url}/rest/raven/2.0/import/execution/junit",
+        params={"testExecKey": "CALC-1"},
+        files={"file": ("report.xml", JUNIT_XML, "application/xml")},
+        auth=AUTH,
+        timeout=5,
+    )
+    assert answer.status_code == 400
+    assert list(server.executions) == ["CALC-1000"]
+
+
+def test_mistyped_execution_is_caught_in_a_dry_run(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.xray("CALC-1")
+        def test_one():
+            pass
+        """
+    )
+    with XrayEmulator(users={USER: PASSWORD}, known_tests={"CALC-1"}) as emulator:
+        monkeypatch.setenv("XRAY_USER", USER)
+        monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+        run = run_xray(f"--xray-url={emulator.url}", "--xray-execution=CALC-1")
+    assert run.result.ret == pytest.ExitCode.OK
+    assert "The issue CALC-1 is not a Test Execution." in run.output
+    assert "Traceback" not in run.output
+    assert emulator.executions == {}
+
+
 def test_created_test_keys_are_stable(server: XrayEmulator) -> None:
     generic = {
         "projectKey": "CALC",
@@ -873,6 +962,25 @@ def test_cli_serves_until_terminated() -> None:
         process.terminate()
         code = process.wait(timeout=10)
     assert code == 0
+
+
+def test_cli_known_executions() -> None:
+    process, line = _start_cli(
+        "--no-auth",
+        "--known-tests=CALC-1",
+        "--known-executions=CALC-50,CALC-51",
+        "--known-executions=CALC-52",
+    )
+    try:
+        endpoint = line.rsplit(" ", 1)[-1].strip() + "/rest/raven/2.0/import/execution"
+        test = {"testKey": "CALC-1", "status": "PASS"}
+        for key, status in (("CALC-52", 200), ("CALC-1", 400), ("CALC-53", 400)):
+            payload = {"testExecutionKey": key, "tests": [test]}
+            answer = requests.post(endpoint, json=payload, timeout=5)
+            assert answer.status_code == status, (key, answer.text)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_cli_argument_error() -> None:

@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="keys of issues that exist but are not Tests",
     )
     parser.add_argument(
+        "--known-executions",
+        action="extend",
+        type=_keys,
+        default=[],
+        metavar="A-1,A-2",
+        help="keys of existing Test Executions that imports may add to (repeatable); with "
+        "this or --known-tests, an import into any other key that the emulator did not "
+        "create answers 400",
+    )
+    parser.add_argument(
         "--custom-status",
         action="append",
         default=[],
@@ -152,6 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             known_tests=args.known_tests,
             require_auth=not args.no_auth,
             non_tests=args.non_tests,
+            known_executions=args.known_executions,
             custom_statuses=args.custom_status,
             validate_schema=not args.no_schema,
             quiet=not args.verbose,

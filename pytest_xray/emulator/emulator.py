@@ -33,6 +33,11 @@ class XrayEmulator:
     ``known_tests``: None means every well-formed key is an existing Test; a set means only
     those (plus tests created through ``testInfo``). ``non_tests``: keys that exist but are
     not Tests (left out of test lookups, refused as test keys in imports).
+    ``known_executions``: keys of existing Test Executions, which imports may name
+    (``testExecutionKey``, ``testExecKey``). An import into a known Test, a test created or
+    imported earlier or a ``non_tests`` key answers 400, as Xray does. So does any key that is
+    neither a known execution nor one the emulator created, once ``known_tests`` or
+    ``known_executions`` is given; without either, an execution is created under the key.
     ``oauth_consumers`` (consumer key -> RSA public key PEM) and ``oauth_tokens`` accept Jira
     OAuth 1.0a on Server, signatures verified (needs the ``oauth`` extra).
     ``tls_cert``/``tls_key`` serve HTTPS; ``tls_client_ca`` also requires a client
@@ -52,6 +57,7 @@ class XrayEmulator:
         require_auth: bool = True,
         *,
         non_tests: Iterable[str] = (),
+        known_executions: Iterable[str] = (),
         custom_statuses: Iterable[str] = (),
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         validate_schema: bool = True,
@@ -90,7 +96,7 @@ class XrayEmulator:
         if tls_client_ca is not None and tls_cert is None:
             raise ValueError("tls_client_ca needs tls_cert (mutual TLS runs over HTTPS)")
         self._tls = (tls_cert, tls_key, tls_client_ca)
-        self._store = Store(known_tests, non_tests)
+        self._store = Store(known_tests, non_tests, known_executions)
         self._app = EmulatorApp(self.config, self._store, lambda: self.url)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

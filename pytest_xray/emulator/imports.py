@@ -385,6 +385,7 @@ class Importer:
                 )
             else:
                 store.mention(job.exec_key)
+                self._check_execution(job.exec_key, job.entries)
             errors: dict[str, str] = {}
             for entry in job.entries:
                 key = entry.test_key
@@ -412,6 +413,21 @@ class Importer:
             execution = store.open_execution(job.exec_key, job.project or "", job.info)
             store.record_runs(execution, runs)
             return self._reply(execution.key, execution.id, runs, errors, job.info_messages)
+
+    def _check_execution(self, key: str, entries: list[Entry]) -> None:
+        """Refuse an import into a key that is not a Test Execution, as Xray does (400)."""
+        state = self.store.execution_state(key)
+        if state == "new" and any(entry.test_key == key for entry in entries):
+            state = "not_execution"  # the same key as a Test of this very import
+        if state == "missing":
+            message = f"Test Execution with key {key} not found."
+        elif state == "not_execution":
+            message = f"The issue {key} is not a Test Execution."
+        else:
+            return
+        if self.config.flavor == "cloud":
+            message = f"Error importing results: {message}"
+        raise XrayApiError(400, message)
 
     def _issue(self, key: str, issue_id: str) -> dict[str, str]:
         link = f"{self.base_url()}/rest/api/2/issue/{issue_id}"

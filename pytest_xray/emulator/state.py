@@ -14,7 +14,14 @@ from typing import Any, Literal
 
 from .model import Attachment, Execution
 
-__all__ = ["MATCH_BY_SUMMARY", "Store", "TestState", "is_issue_key", "project_of"]
+__all__ = [
+    "MATCH_BY_SUMMARY",
+    "ExecutionState",
+    "Store",
+    "TestState",
+    "is_issue_key",
+    "project_of",
+]
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 FIRST_EXECUTION_NUMBER = 1000
@@ -24,6 +31,9 @@ MATCH_BY_SUMMARY = frozenset({"manual", "cucumber", "gherkin", "bdd"})
 """Test types matched by summary; every other type (Generic...) is matched by definition."""
 
 TestState = Literal["test", "missing", "not_test"]
+ExecutionState = Literal["execution", "new", "not_execution", "missing"]
+"""What an import's execution key names: an existing Test Execution, a key the emulator may
+create one under (it knows too little to refuse it), another kind of issue, or nothing."""
 
 
 def is_issue_key(value: object) -> bool:
@@ -53,10 +63,16 @@ def _match_key(test_info: dict[str, Any], default_project: str) -> tuple[str, st
 class Store:
     """Issues, keys and Test Runs of one emulator; every method is thread-safe."""
 
-    def __init__(self, known_tests: Iterable[str] | None, non_tests: Iterable[str]):
+    def __init__(
+        self,
+        known_tests: Iterable[str] | None,
+        non_tests: Iterable[str],
+        known_executions: Iterable[str] = (),
+    ):
         self.lock = threading.RLock()
         self.known_tests = frozenset(known_tests) if known_tests is not None else None
         self.non_tests = frozenset(non_tests)
+        self.known_executions = frozenset(known_executions)
         self._init()
 
     def _init(self) -> None:
@@ -67,11 +83,12 @@ class Store:
         self._next_id = FIRST_ISSUE_ID
         self._next_number: dict[tuple[str, str], int] = {}
         self._seen: set[str] = set()
+        self._imported_tests: set[str] = set()
         self.attachments: dict[str, list[Attachment]] = {}
         self._next_attachment = 20000
 
     def reset(self) -> None:
-        """Forget every execution and created test (known tests stay known)."""
+        """Forget every execution and created test (known tests and executions stay known)."""
         with self.lock:
             self._init()
 
@@ -86,6 +103,7 @@ class Store:
     def _used(self, key: str) -> bool:
         return (
             key in self.executions
+            or key in self.known_executions
             or key in self.created_tests
             or key in self.non_tests
             or key in self._seen
@@ -114,13 +132,35 @@ class Store:
     def test_state(self, key: str) -> TestState:
         """Whether ``key`` is a Test, a missing issue, or an issue that is not a Test."""
         with self.lock:
-            if key in self.non_tests or key in self.executions:
+            if key in self.non_tests or key in self.executions or key in self.known_executions:
                 return "not_test"
             if key in self.created_tests:
                 return "test"
             if self.known_tests is None:
                 return "test" if is_issue_key(key) else "missing"
             return "test" if key in self.known_tests else "missing"
+
+    def execution_state(self, key: str) -> ExecutionState:
+        """What ``key`` names when an import asks to add its results to it.
+
+        Declared executions and those the emulator created are Test Executions. Known tests,
+        tests created or imported so far and ``non_tests`` are other issues. Any other key
+        is missing once the emulator knows its issues (``known_tests`` or
+        ``known_executions`` given); otherwise an execution is created under it.
+        """
+        with self.lock:
+            if key in self.executions or key in self.known_executions:
+                return "execution"
+            if (
+                key in self.non_tests
+                or key in self.created_tests
+                or key in self._imported_tests
+                or (self.known_tests is not None and key in self.known_tests)
+            ):
+                return "not_execution"
+            if self.known_tests is not None or self.known_executions:
+                return "missing"
+            return "new"
 
     def test_type(self, key: str) -> str:
         """The type of test ``key`` (``Generic`` unless created with another type)."""
@@ -171,6 +211,7 @@ class Store:
         with self.lock:
             for test_key, run in runs:
                 execution.runs[test_key] = copy.deepcopy(run)
+                self._imported_tests.add(test_key)
             execution.imports += 1
 
     def issue_exists(self, key: str) -> bool:
