@@ -79,10 +79,61 @@ _UNSAFE_LABEL = re.compile(r"[^\w.\-]+", re.ASCII)
 _LABEL_LIMIT = 80
 
 
-def _iteration_label(result: TestResult) -> str:
-    """The test's name with its parameters (``test_login[alice-chrome]``), safe in a file name."""
-    name = result.nodeid.rsplit("::", 1)[-1]
-    return _UNSAFE_LABEL.sub("_", name).strip("._")[:_LABEL_LIMIT] or "test"
+def _name_parts(nodeid: str) -> tuple[str, ...]:
+    """``a/test_m.py::TestA::test_x[p/1]`` → ``("a", "test_m", "TestA", "test_x[p/1]")``: the
+    directories, the module, the classes and the test with its parameters (which may hold any
+    character, so they are split off first)."""
+    bracket = nodeid.find("[")
+    base, params = (nodeid[:bracket], nodeid[bracket:]) if bracket >= 0 else (nodeid, "")
+    path, *names = base.split("::")
+    *folders, module = path.split("/")
+    parts = [*folders, module.removesuffix(".py"), *names]
+    parts[-1] += params
+    return tuple(part for part in parts if part)
+
+
+def _safe_label(text: str) -> str:
+    label = _UNSAFE_LABEL.sub("_", text).strip("._") or "test"
+    if len(label) > _LABEL_LIMIT:  # keep both ends: the class or module and the parameters
+        half = (_LABEL_LIMIT - 2) // 2
+        label = f"{label[:half]}..{label[-half:]}"
+    return label
+
+
+def _iteration_labels(results: Sequence[TestResult]) -> list[str]:
+    """A short, file-name-safe label per iteration, unique within the Test Run: the test's name
+    with its parameters (``test_login_alice-chrome``), preceded by as many of its classes,
+    module and folders as it takes to tell it from the group's other tests
+    (``TestA.test_x`` / ``TestB.test_x``, ``a.test_m.test_x`` / ``b.test_m.test_x``); a test
+    run by several xdist workers (``--dist each``) adds the worker."""
+    parts = {nodeid: _name_parts(nodeid) for nodeid in dict.fromkeys(r.nodeid for r in results)}
+    depth = dict.fromkeys(parts, 0)
+    unresolved = list(parts)
+    level = 0
+    while unresolved:
+        level += 1
+        counts = Counter(names[-level:] for names in parts.values())
+        still = []
+        for nodeid in unresolved:
+            if counts[parts[nodeid][-level:]] == 1 or level >= len(parts[nodeid]):
+                depth[nodeid] = level
+            else:
+                still.append(nodeid)
+        unresolved = still
+    seen = Counter(r.nodeid for r in results)
+    labels: list[str] = []
+    taken: set[str] = set()
+    for result in results:
+        label = _safe_label(".".join(parts[result.nodeid][-depth[result.nodeid] :]))
+        if seen[result.nodeid] > 1 and result.worker:
+            label = f"{label}_{result.worker}"
+        unique, number = label, 1
+        while unique in taken:  # "test_p[a b]" and "test_p[a_b]" are both "test_p_a_b"
+            number += 1
+            unique = f"{label}-{number}"
+        taken.add(unique)
+        labels.append(unique)
+    return labels
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -106,8 +157,10 @@ def _evidence(results: Sequence[TestResult], iterated: bool) -> list[Payload]:
     test name, so that a file can be traced to the iteration it came from."""
     taken: set[str] = set()
     items = []
-    for result in results:
-        prefix = f"{_iteration_label(result)}__" if iterated else ""
+    with_evidence = iterated and any(result.evidence for result in results)
+    labels = _iteration_labels(results) if with_evidence else []
+    for index, result in enumerate(results):
+        prefix = f"{labels[index]}__" if with_evidence else ""
         for evidence in result.evidence:
             items.append(_evidence_item(evidence, _unique(prefix + evidence.filename, taken)))
     return items

@@ -154,8 +154,25 @@ def test_iterations_name_their_files(pytester: pytest.Pytester, run_xray: RunXra
             xray_evidence(b"1", filename="../log.txt")
             xray_evidence(b"2", filename="log.txt")
             xray_evidence(b"3", filename="log.txt")
+
+        @pytest.mark.xray("CALC-4")
+        class TestA:
+            def test_x(self, xray_evidence):
+                xray_evidence(b"A", filename="shot.png")
+
+        @pytest.mark.xray("CALC-4")
+        class TestB:
+            def test_x(self, xray_evidence):
+                xray_evidence(b"B", filename="shot.png")
         """
     )
+    module = (
+        "import pytest\n@pytest.mark.xray('CALC-5')\n"
+        "def test_x(xray_evidence): xray_evidence(__name__.encode(), filename='shot.png')\n"
+    )
+    for folder in ("a", "b"):  # the same module name in two packages, and a third module
+        pytester.mkpydir(folder).joinpath("test_m.py").write_text(module)
+    pytester.path.joinpath("b", "test_n.py").write_text(module)
     run = run_xray()
     files = decoded(run.test("CALC-2"))
     assert files == {
@@ -168,6 +185,15 @@ def test_iterations_name_their_files(pytester: pytest.Pytester, run_xray: RunXra
         "log.txt": b"1",
         "log-2.txt": b"2",
         "log-3.txt": b"3",
+    }
+    assert {name: data for name, (data, _) in decoded(run.test("CALC-4")).items()} == {
+        "TestA.test_x__shot.png": b"A",
+        "TestB.test_x__shot.png": b"B",
+    }
+    assert {name: data for name, (data, _) in decoded(run.test("CALC-5")).items()} == {
+        "a.test_m.test_x__shot.png": b"a.test_m",
+        "b.test_m.test_x__shot.png": b"b.test_m",
+        "test_n.test_x__shot.png": b"b.test_n",
     }
 
 
