@@ -291,8 +291,9 @@ GOOD = plain("K-1", "PASS")
     [
         (report(GOOD, {"testKey": "K-2"}), "tests[1] (K-2) has no status."),
         (report(GOOD, {"testInfo": {"summary": "x"}}), "tests[1] has no status."),
-        (report(GOOD, plain("K-2", None)), "tests[1] (K-2) has the status null, not a status"),
-        (report("K-1"), "tests[0] is a string, not a test object."),
+        (report(GOOD, {**plain("K-2", "PASS"), "status": None}),
+         "tests[1] (K-2) has the status null, not a status name."),
+        ({"tests": ["K-1"]}, "tests[0] is a string, not a test object."),
         (report(plain("K-1", "PASS", iterations=[{"name": "a", "status": "PASS"}, {"name": "b"}])),
          "tests[0] (K-1): iterations[1] has no status."),
         (report(plain("K-1", "PASS", iterations=["a"])),
