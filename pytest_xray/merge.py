@@ -22,6 +22,8 @@ __all__ = ["MergeError", "merge_reports"]
 
 Payload = dict[str, Any]
 
+SERVER = "Xray Server / Data Center"
+CLOUD = "Xray Cloud"
 SERVER_NAMES = frozenset({"PASS", "FAIL"})
 CLOUD_NAMES = frozenset({"PASSED", "FAILED"})
 SETTINGS = ("project", "testPlanKey", "testEnvironments", "version", "revision", "user")
@@ -113,20 +115,41 @@ def _statuses(report: Payload) -> set[str]:
     return {s for s in found if isinstance(s, str)}
 
 
-def _product(name: str, report: Payload) -> tuple[str, str] | None:
-    """``(product, example status)`` from the status names a report uses, when it tells."""
+def _markers(report: Payload) -> dict[str, str]:
+    """What tells the product a report was written for: ``{product: first marker}``.
+
+    The built-in status names, and the names only one product uses: ``testInfo.testType`` and
+    ``evidences`` (Server / DC, as the plugin writes for it) against ``testInfo.type`` and
+    ``evidence`` (Cloud). A report of TODO or custom statuses and no such field fits either.
+    """
     statuses = _statuses(report)
-    server, cloud = sorted(statuses & SERVER_NAMES), sorted(statuses & CLOUD_NAMES)
-    if server and cloud:
+    found: dict[str, str] = {}
+    for product, names in ((SERVER, SERVER_NAMES), (CLOUD, CLOUD_NAMES)):
+        used = sorted(statuses & names)
+        if used:
+            found[product] = f"status {used[0]}"
+    for test in report["tests"]:
+        info = test.get("testInfo") or {}
+        for product, marker, present in (
+            (SERVER, "testInfo.testType", "testType" in info),
+            (CLOUD, "testInfo.type", "type" in info),
+            (SERVER, "evidences", "evidences" in test),
+            (CLOUD, "evidence", "evidence" in test),
+        ):
+            if present:
+                found.setdefault(product, marker)
+    return found
+
+
+def _product(name: str, report: Payload) -> tuple[str, str] | None:
+    """``(product, marker)`` for the product a report was written for, when it tells."""
+    found = _markers(report)
+    if len(found) > 1:
         raise MergeError(
-            f"{name} mixes Xray Server status names ({server[0]}) and Xray Cloud ones "
-            f"({cloud[0]}); it cannot be merged."
+            f"{name} mixes Xray Server / Data Center names ({found[SERVER]}) and Xray Cloud ones "
+            f"({found[CLOUD]}); it cannot be merged."
         )
-    if server:
-        return "Xray Server / Data Center", server[0]
-    if cloud:
-        return "Xray Cloud", cloud[0]
-    return None  # only TODO or custom statuses: fits either product
+    return next(iter(found.items()), None)
 
 
 def _setting(report: Payload, field: str) -> Any:
@@ -155,8 +178,8 @@ def _check_agreement(reports: Sequence[tuple[str, Payload]]) -> None:
             product = (name, *found)
         elif found[0] != product[1]:
             raise MergeError(
-                f"{product[0]} was written for {product[1]} (status {product[2]}) but {name} for "
-                f"{found[0]} (status {found[1]}); run every shard against the same Xray."
+                f"{product[0]} was written for {product[1]} ({product[2]}) but {name} for "
+                f"{found[0]} ({found[1]}); run every shard against the same Xray."
             )
     for field in ("testExecutionKey", *(f"info.{name}" for name in SETTINGS)):
         key = field.removeprefix("info.")

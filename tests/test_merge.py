@@ -206,8 +206,51 @@ def test_todo_only_reports_fit_either_product() -> None:
 
 
 def test_a_report_mixing_products_is_refused() -> None:
-    with pytest.raises(MergeError, match=r"odd\.json mixes Xray Server status names \(PASS\)"):
+    with pytest.raises(MergeError) as raised:
         merge_reports([("odd.json", report(plain("K-1", "PASS"), plain("K-2", "FAILED")))])
+    assert str(raised.value) == (
+        "odd.json mixes Xray Server / Data Center names (status PASS) and Xray Cloud ones "
+        "(status FAILED); it cannot be merged."
+    )
+
+
+def _created(type_name: str, status: str = "TODO", **fields: Any) -> dict[str, Any]:
+    info = {"projectKey": "CALC", "summary": "s", type_name: "Generic", "definition": "t.a"}
+    return {"testInfo": info, "status": status, **fields}
+
+
+SHOT = [{"data": "aGk=", "filename": "a.png", "contentType": "image/png"}]
+
+
+@pytest.mark.parametrize(
+    ("server", "cloud", "server_marker", "cloud_marker"),
+    [
+        (_created("testType"), _created("type"), "testInfo.testType", "testInfo.type"),
+        (plain("K-1", "TODO", evidences=SHOT), plain("K-1", "TODO", evidence=SHOT),
+         "evidences", "evidence"),
+        (plain("K-1", "BLOCKED", evidences=SHOT), _created("type", "PASSED"),
+         "evidences", "status PASSED"),
+    ],
+    ids=["test-type", "evidence", "evidence-and-status"],
+)  # fmt: skip
+def test_products_told_apart_by_field_names_too(
+    server: dict[str, Any], cloud: dict[str, Any], server_marker: str, cloud_marker: str
+) -> None:
+    """TODO and custom statuses fit either product; the field names only one product uses
+    tell it as the built-in status names do."""
+    for first, second in ((server, cloud), (cloud, server)):
+        with pytest.raises(MergeError) as raised:
+            merge_reports([("a.json", report(first)), ("b.json", report(second))])
+        markers = (
+            (server_marker, cloud_marker) if first is server else (cloud_marker, server_marker)
+        )
+        products = ("Xray Server / Data Center", "Xray Cloud")[:: 1 if first is server else -1]
+        assert str(raised.value) == (
+            f"a.json was written for {products[0]} ({markers[0]}) but b.json for {products[1]} "
+            f"({markers[1]}); run every shard against the same Xray."
+        )
+    with pytest.raises(MergeError, match=r"^a\.json mixes Xray Server / Data Center names \("):
+        merge_reports([("a.json", report({**server, "testKey": "K-5"}, cloud))])
 
 
 def test_nothing_to_merge() -> None:
