@@ -19,17 +19,32 @@ PLACEHOLDERS = ("date", "time", "host", "branch", "python", "pytest")
 BRANCH_VARIABLES = (
     "GITHUB_HEAD_REF",  # GitHub Actions, pull requests (the source branch)
     "GITHUB_REF_NAME",  # GitHub Actions
+    "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME",  # GitLab CI, merge request pipelines
     "CI_COMMIT_REF_NAME",  # GitLab CI
+    "CHANGE_BRANCH",  # Jenkins multibranch, pull requests (BRANCH_NAME is then "PR-12")
     "BRANCH_NAME",  # Jenkins multibranch pipelines
     "GIT_BRANCH",  # Jenkins git plugin ("origin/main")
     "BITBUCKET_BRANCH",  # Bitbucket Pipelines
-    "BUILD_SOURCEBRANCHNAME",  # Azure Pipelines
+    "SYSTEM_PULLREQUEST_SOURCEBRANCH",  # Azure Pipelines, pull requests ("refs/heads/x")
+    "BUILD_SOURCEBRANCH",  # Azure Pipelines ("refs/heads/feature/x")
+    "BUILD_SOURCEBRANCHNAME",  # Azure Pipelines (only the last segment: "x")
     "CIRCLE_BRANCH",  # CircleCI
+    "TRAVIS_PULL_REQUEST_BRANCH",  # Travis CI, pull requests (TRAVIS_BRANCH is the target)
     "TRAVIS_BRANCH",  # Travis CI
     "BUILDKITE_BRANCH",  # Buildkite
+    "DRONE_SOURCE_BRANCH",  # Drone, pull requests (DRONE_BRANCH is the target)
     "DRONE_BRANCH",  # Drone
+    "APPVEYOR_PULL_REQUEST_HEAD_REPO_BRANCH",  # AppVeyor, pull requests
+    "APPVEYOR_REPO_BRANCH",  # AppVeyor
+    "SEMAPHORE_GIT_PR_BRANCH",  # Semaphore, pull requests
+    "SEMAPHORE_GIT_BRANCH",  # Semaphore
+    "CODEBUILD_WEBHOOK_HEAD_REF",  # AWS CodeBuild ("refs/heads/x")
+    "bamboo_planRepository_branchName",  # Bamboo
 )
 """CI variables naming the branch, in the order they are tried; then ``git``."""
+_REF_PREFIXES = ("refs/heads/", "refs/tags/", "refs/remotes/origin/", "origin/")
+"""Cut from a variable's value: Azure and CodeBuild give refs, Jenkins' git plugin
+``origin/main``."""
 _GIT_TIMEOUT = 5.0
 
 
@@ -37,12 +52,20 @@ class TemplateError(ValueError):
     """A summary with an unknown or malformed placeholder."""
 
 
+def _branch_name(value: str) -> str:
+    for prefix in _REF_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
+
+
 def current_branch(env: Mapping[str, str], cwd: Path) -> str:
-    """The branch being tested: from the CI's variables, else ``git``, else ``unknown``."""
+    """The branch being tested: from the CI's variables, else ``git``, else ``unknown`` (also
+    on a detached HEAD, where git has no branch to name)."""
     for name in BRANCH_VARIABLES:
-        value = env.get(name, "").strip()
+        value = _branch_name(env.get(name, "").strip())
         if value:
-            return value.removeprefix("origin/")
+            return value
     try:
         done = subprocess.run(
             ["git", "rev-parse", "--abbrev-ref", "HEAD"],
@@ -55,7 +78,8 @@ def current_branch(env: Mapping[str, str], cwd: Path) -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     branch = done.stdout.strip()
-    return branch if done.returncode == 0 and branch else "unknown"
+    # On a detached HEAD (a tag, a commit: how many CIs check out) git answers "HEAD".
+    return branch if done.returncode == 0 and branch and branch != "HEAD" else "unknown"
 
 
 def render_summary(

@@ -241,8 +241,21 @@ def test_summary_placeholders(tmp_path: Path) -> None:
         ({"GITHUB_HEAD_REF": "", "GITHUB_REF_NAME": "main"}, "main"),
         ({"BRANCH_NAME": "jenkins-branch"}, "jenkins-branch"),
         ({"GIT_BRANCH": "origin/develop"}, "develop"),
+        ({"CHANGE_BRANCH": "feature/pr", "BRANCH_NAME": "PR-12"}, "feature/pr"),
+        ({"CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feat/mr", "CI_COMMIT_REF_NAME": "x"}, "feat/mr"),
+        # Azure Pipelines: BUILD_SOURCEBRANCHNAME keeps only the last segment ("x")
+        ({"BUILD_SOURCEBRANCH": "refs/heads/feature/x", "BUILD_SOURCEBRANCHNAME": "x"},
+         "feature/x"),
+        ({"SYSTEM_PULLREQUEST_SOURCEBRANCH": "refs/heads/feature/pr",
+          "BUILD_SOURCEBRANCH": "refs/pull/12/merge", "BUILD_SOURCEBRANCHNAME": "merge"},
+         "feature/pr"),
+        ({"BUILD_SOURCEBRANCHNAME": "main"}, "main"),
+        ({"TRAVIS_PULL_REQUEST_BRANCH": "fix/y", "TRAVIS_BRANCH": "main"}, "fix/y"),
+        ({"TRAVIS_PULL_REQUEST_BRANCH": "", "TRAVIS_BRANCH": "main"}, "main"),
+        ({"DRONE_SOURCE_BRANCH": "fix/z", "DRONE_BRANCH": "main"}, "fix/z"),
+        ({"CODEBUILD_WEBHOOK_HEAD_REF": "refs/heads/release/3"}, "release/3"),
     ],
-)
+)  # fmt: skip
 def test_branch_from_ci_variables(env: dict[str, str], branch: str, tmp_path: Path) -> None:
     assert current_branch(env, tmp_path) == branch
 
@@ -258,6 +271,23 @@ def test_branch_from_git_then_unknown(tmp_path: Path) -> None:
         cwd=tmp_path, check=True,
     )  # fmt: skip
     assert current_branch({}, tmp_path) == "topic/x"
+
+
+def test_branch_on_a_detached_head_is_unknown(tmp_path: Path) -> None:
+    """git names a detached HEAD (a tag or commit checkout, as many CIs do) "HEAD"."""
+    git = shutil.which("git")
+    assert git is not None, "git is needed for this test"
+    subprocess.run([git, "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    subprocess.run(
+        [git, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
+         "-m", "first"],
+        cwd=tmp_path, check=True,
+    )  # fmt: skip
+    subprocess.run([git, "checkout", "-q", "--detach"], cwd=tmp_path, check=True)
+    assert current_branch({}, tmp_path) == "unknown"
+    assert current_branch({"BUILD_SOURCEBRANCH": "refs/heads/main"}, tmp_path) == "main"
+    summary = render_summary("Nightly {branch}", {}, tmp_path)
+    assert summary == "Nightly unknown"
 
 
 @pytest.mark.parametrize("template", ["{nope}", "{host.upper}", "{}", "{date:%Y}", "{oops"])
