@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -103,6 +104,7 @@ def test_status_hook_for_iterations(pytester: pytest.Pytester, run_xray: RunXray
 
 
 RESULT_CONFTEST = """
+import dataclasses
 import json
 from pathlib import Path
 
@@ -194,6 +196,7 @@ def test_payload_hook_edits_the_saved_and_sent_json(
 
 
 UPLOADED_CONFTEST = """
+import dataclasses
 import json
 from pathlib import Path
 
@@ -304,3 +307,164 @@ def test_unimplemented_hooks_are_looked_up_once(pytester: pytest.Pytester) -> No
     assert hooks.status(report, Outcome.PASSED) is None
     assert Late.calls == 0
     assert UserHooks(config).status(report, Outcome.PASSED) == "LATE"
+
+
+BAD_RESULT_MODULE = """
+import pytest
+
+@pytest.mark.xray("CALC-1")
+def test_a(): pass
+
+@pytest.mark.xray("CALC-2")
+@pytest.mark.parametrize("n", [1, 2])
+def test_b(n): assert n == 1
+"""
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "shown", "expected"),
+    [
+        ("result.evidence = ['x']", "evidence", "['x']", "a list of pytest_xray.Evidence"),
+        ("result.evidence.append('x')", "evidence", "[*'x']", "a list of pytest_xray.Evidence"),
+        ("result.status = 5", "status", "5", "an Xray status name"),
+        ("result.status = '  '", "status", "'  '", "an Xray status name"),
+        ("result.keys = ['not a key']", "keys", "['not a key']", "Jira issue keys"),
+        ("result.keys = 'calc-1'", "keys", "'calc-1'", "Jira issue keys"),
+        ("result.defects = ('CALC-9', 3)", "defects", "('CALC-9', 3)", "Jira issue keys"),
+        ("result.requirements = None", "requirements", "None", "Jira issue keys"),
+        ("result.message = None", "message", "None", "a str"),
+        ("result.outcome = 'fine'", "outcome", "'fine'", "a pytest_xray.Outcome"),
+        ("result.start = 'now'", "start", "'now'", "a time.time() timestamp"),
+        ("result.finish = float('nan')", "finish", "nan", "a time.time() timestamp"),
+        ("result.attempts = 0", "attempts", "0", "a whole number of at least 1"),
+        ("result.parameters = (('n', 1),)", "parameters", "(('n', 1),)", "(name, value) pairs"),
+        ("result.custom_fields = (('f', {1, 2}),)", "custom_fields", "*", "(field id, JSON"),
+        ("result.nodeid = ''", "nodeid", "''", "the test's node id"),
+        ("result.definition = 3", "definition", "3", "a str or None"),
+        ("result.summary = b'x'", "summary", "b'x'", "a str"),
+        ("result.worker = 0", "worker", "0", "a str or None"),
+    ],
+)
+def test_result_hook_leaving_bad_data_costs_nothing(
+    pytester: pytest.Pytester, run_xray: RunXray, edit: str, field: str, shown: str, expected: str
+) -> None:
+    pytester.makepyfile(BAD_RESULT_MODULE)
+    pytester.makeconftest(
+        f"def pytest_xray_result(result):\n    result.message = 'edited'\n    {edit}\n"
+    )
+    run = run_xray("--xray-dry-run", "--xray-url=http://127.0.0.1:9", "--xray-project=CALC")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the tests' own status
+    assert "Traceback" not in run.output
+    assert "INTERNALERROR" not in run.output
+    module = "test_result_hook_leaving_bad_data_costs_nothing.py"
+    run.result.stdout.fnmatch_lines(
+        [
+            f"xray: hook pytest_xray_result set result.{field} to {shown.replace('[', '[[]')} "
+            f"for {module}::test_a (and 2 more); expected {expected}*. "
+            "pytest-xray kept the value from before the hook."
+        ]
+    )
+    # The report holds every test as it was before the bad field, with the good edit kept.
+    one, two = run.test("CALC-1"), run.test("CALC-2")
+    assert [t["testKey"] for t in run.payload["tests"]] == ["CALC-1", "CALC-2"]
+    assert (one["status"], one.get("comment")) == ("PASS", None if field == "message" else "edited")
+    assert [i["status"] for i in two["iterations"]] == ["PASS", "FAIL"]
+    assert "evidences" not in one
+    assert "defects" not in one
+
+
+def test_result_hook_may_give_one_key_as_a_str(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    pytester.makeconftest(
+        "def pytest_xray_result(result):\n"
+        "    result.keys = 'CALC-7'\n"
+        "    result.defects = ['CALC-9', 'CALC-9']\n"
+    )
+    run = run_xray("--xray-dry-run", "--xray-url=http://127.0.0.1:9", "--xray-project=CALC")
+    assert [t["testKey"] for t in run.payload["tests"]] == ["CALC-7"]  # not C, A, L, C, -, 7
+    assert run.test("CALC-7")["defects"] == ["CALC-9"]
+    assert "xray: hook" not in run.output
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        ("del payload['tests'][0]['status']", "payload['tests'][0] without a 'status' str"),
+        ("payload['tests'][1]['status'] = 5", "payload['tests'][1] without a 'status' str"),
+        ("payload['tests'] = None", "payload['tests'] None, not a list"),
+        ("payload['tests'].append('CALC-3')", "payload['tests'][2] 'CALC-3', not a dict"),
+        ("payload['info'] = 'x'", "payload['info'] not a dict"),
+        (
+            "payload['tests'][1]['iterations'][0]['status'] = None",
+            "payload['tests'][1]['iterations'] not a list of dicts with a 'status' str",
+        ),
+        ("payload['labels'] = {'a'}", "the payload not JSON (Object of type set *)"),
+        ("payload['info']['summary'] = '\\udc80'", "the payload not JSON (*surrogate*)"),
+    ],
+)
+def test_payload_hook_leaving_bad_data_costs_nothing(
+    pytester: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    edit: str,
+    problem: str,
+) -> None:
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+    pytester.makepyfile(BAD_RESULT_MODULE)
+    pytester.makeconftest(
+        f"def pytest_xray_payload(payload):\n    payload['info']['user'] = 'bot'\n    {edit}\n"
+    )
+    run = run_xray(
+        f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=sent.json",
+        report="sent.json",
+    )  # fmt: skip
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "Traceback" not in run.output
+    assert "INTERNALERROR" not in run.output
+    run.result.stdout.fnmatch_lines(
+        [
+            "xray: uploaded to Test Execution CALC-1000*",
+            f"xray: hook pytest_xray_payload left {problem.replace('[', '[[]')}; "
+            "pytest-xray went on without it.",
+        ]
+    )
+    # The payload from before the hook, whole: the hook's good edit went with the bad one.
+    saved = run.payload
+    assert "user" not in saved["info"]
+    assert [(t["testKey"], t["status"]) for t in saved["tests"]] == [
+        ("CALC-1", "PASS"), ("CALC-2", "FAIL"),
+    ]  # fmt: skip
+    [request] = [r for r in server.requests if r.path.endswith("import/execution")]
+    assert validate(json.loads(request.body)) == saved
+
+
+def test_payload_is_copied_only_for_a_payload_hook(pytester: pytest.Pytester) -> None:
+    config = pytester.parseconfigure("--xray")
+    assert UserHooks(config).payload_editor() is None
+
+
+def test_every_result_field_is_checked_after_the_result_hook() -> None:
+    from pytest_xray.model import TestResult
+    from pytest_xray.userhooks import _RESULT_FIELDS
+
+    assert set(_RESULT_FIELDS) == {field.name for field in dataclasses.fields(TestResult)}
+
+
+def test_payload_hook_edits_nested_data_of_the_payload_it_may_lose(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """The copy kept for a bad edit is deep: an edit inside a test, then a bad one, leaves
+    the test as it was."""
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    pytester.makeconftest(
+        "def pytest_xray_payload(payload):\n"
+        "    payload['tests'][0]['comment'] = 'edited'\n"
+        "    payload['tests'][0]['status'] = None\n"
+    )
+    run = run_xray("--xray-dry-run", "--xray-url=http://127.0.0.1:9", "--xray-project=CALC")
+    assert "comment" not in run.test("CALC-1")
+    assert run.test("CALC-1")["status"] == "PASS"
