@@ -3,8 +3,9 @@
 Keys come from Xray's JUnit properties (``<property name="test_key" value="CALC-1"/>``, one per
 key) or from a ``--key-from`` pattern over the testcase's name; ``requirements`` and ``defects``
 (comma-separated), ``testrun_comment`` and ``testrun_evidence`` are read as Xray's own JUnit
-import reads them. Outcomes come from ``failure``/``error``/``skipped``; times from the testsuite
-``timestamp`` plus the ``time`` of the testcases before each one. The result is an
+import reads them, ``tags`` (comma-separated) as the labels of a Test created by definition.
+Outcomes come from ``failure``/``error``/``skipped``; times from the testsuite ``timestamp``
+plus the ``time`` of the testcases before each one. The result is an
 :class:`~pytest_xray.model.Execution`, so a JUnit file becomes the same Xray JSON as a pytest run.
 """
 
@@ -134,6 +135,7 @@ class _Case:
     comment: str = ""
     summary: str = ""
     evidence: list[Evidence] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
 
 
 class _Reader:
@@ -159,6 +161,8 @@ class _Reader:
                 read.comment = value
             elif prop_name == "test_summary":
                 read.summary = value
+            elif prop_name == "tags":
+                read.tags.extend(_split(value))
             elif prop_name == "testrun_evidence":
                 read.evidence.extend(self.evidence(read.label, prop))
         if not read.keys and self.key_from is not None:
@@ -286,6 +290,7 @@ def read_junit(
                     evidence=read.evidence,
                     definition=definition,
                     summary=read.summary or _PARAMETERS.sub("", str(case.name or "")),
+                    labels=tuple(dict.fromkeys(read.tags)),
                 )
             )
     results = run.execution.results

@@ -65,6 +65,8 @@ _LISTS: tuple[tuple[str, type, str], ...] = (
     ("evidences", dict, "an evidence object"),
 )
 """Lists of a ``tests[]`` entry the merge reads, with the type of their items."""
+_TEST_INFO_LISTS = ("requirementKeys", "labels")
+"""Lists of a ``testInfo`` that the merge joins over every report."""
 
 
 def _check_entry(where: str, entry: Any) -> None:
@@ -85,10 +87,9 @@ def _check_entry(where: str, entry: Any) -> None:
         info = entry["testInfo"]
         if not isinstance(info, dict):
             raise MergeError(f"{where}: testInfo is {_kind(info)}, not an object.")
-        if "requirementKeys" in info:
-            _check_list(
-                f"{where}: testInfo.requirementKeys", info["requirementKeys"], str, "an issue key"
-            )
+        for field in _TEST_INFO_LISTS:
+            if field in info:
+                _check_list(f"{where}: testInfo.{field}", info[field], str, "a string")
 
 
 def _check_shape(name: str, report: Any) -> None:
@@ -232,15 +233,17 @@ _REBUILT = frozenset(
 
 
 def _merged_test_info(entries: Sequence[Payload]) -> Payload | None:
-    """The first ``testInfo`` with the requirements of every entry, as a serial run links them
-    (a shard that ran no test with requirements sent no ``testInfo`` for a keyed Test)."""
+    """The first ``testInfo`` with the requirements and labels of every entry, as a serial run
+    sends them (a shard that ran no test with requirements sent no ``testInfo`` for a keyed
+    Test)."""
     infos = [entry["testInfo"] for entry in entries if isinstance(entry.get("testInfo"), dict)]
     if not infos:
         return None
     info = dict(infos[0])
-    requirements = list(dict.fromkeys(r for i in infos for r in i.get("requirementKeys") or ()))
-    if requirements:
-        info["requirementKeys"] = requirements
+    for field in _TEST_INFO_LISTS:
+        joined = list(dict.fromkeys(item for i in infos for item in i.get(field) or ()))
+        if joined:
+            info[field] = joined
     return info
 
 

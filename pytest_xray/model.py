@@ -102,6 +102,9 @@ class TestResult:
     """First docstring line or the test's name: the summary of a Test sent with ``testInfo``."""
     worker: str | None = None
     """The pytest-xdist worker (``gw0``...) that ran the test; ``None`` without xdist."""
+    labels: tuple[str, ...] = ()
+    """Labels of a Test sent with ``testInfo`` for its definition, besides ``xray_test_labels``
+    (a JUnit testcase's ``tags`` property)."""
 
 
 @dataclass

@@ -201,8 +201,10 @@ def _test_info(
     }
     if kind == "definition":
         info["definition"] = value
-        if settings.test_labels:
-            info["labels"] = list(settings.test_labels)
+        labels = dict.fromkeys(settings.test_labels)
+        labels.update(dict.fromkeys(label for result in results for label in result.labels))
+        if labels:
+            info["labels"] = list(labels)
     if requirements:
         info["requirementKeys"] = requirements
     return info

@@ -376,6 +376,51 @@ def test_xray_properties_are_read(tmp_path: Path) -> None:
         ("shot.png", shot, "image/png")
     ]
     assert result.finish - result.start == 2
+    assert result.labels == ("ui",)  # the tags property
+
+
+TAGGED = """<testsuite name="s" timestamp="2024-05-01T10:00:00+02:00">
+<testcase classname="c" name="login[1]" time="1">
+  <properties><property name="tags" value="ui, smoke"/></properties>
+</testcase>
+<testcase classname="c" name="login[2]" time="1">
+  <properties><property name="tags" value="api,ui"/></properties>
+</testcase>
+<testcase classname="c" name="keyed" time="1">
+  <properties>
+    <property name="test_key" value="CALC-1"/><property name="tags" value="ui"/>
+  </properties>
+</testcase>
+</testsuite>
+"""
+
+
+@pytest.mark.parametrize("flavor", ["server", "cloud"])
+def test_tags_become_labels_of_created_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any, flavor: str
+) -> None:
+    path = tmp_path / "tagged.xml"
+    path.write_text(TAGGED)
+    with use_emulator(flavor, monkeypatch) as emulator:
+        status, _, err = cli("upload", str(path), f"--xray-url={emulator.url}",
+                             "--xray-project=CALC", "--xray-create-tests")  # fmt: skip
+        assert status == 0, err
+        body = json.loads(emulator.requests[-1].body)
+        created = emulator.created_tests
+    validate(body, "server" if flavor == "server" else "cloud")
+    [new_test] = created.values()
+    assert new_test["definition"] == "c.login"
+    assert new_test["labels"] == ["ui", "smoke", "api"]
+    # A Test found by key gets no testInfo (it would change that Test's specification).
+    assert body["tests"][1]["testKey"] == "CALC-1"
+    assert "testInfo" not in body["tests"][1]
+    # --xray-test-labels come first, as for a pytest run.
+    monkeypatch.setenv("XRAY_TEST_LABELS", "nightly,ui")
+    status, _, err = cli("upload", str(path), "--xray-project=CALC", "--xray-create-tests",
+                         "--xray-dry-run", f"--xray-output={tmp_path / 'dry.json'}")  # fmt: skip
+    assert status == 0, err
+    dry = json.loads((tmp_path / "dry.json").read_text())
+    assert dry["tests"][0]["testInfo"]["labels"] == ["nightly", "ui", "smoke", "api"]
 
 
 @pytest.mark.parametrize(

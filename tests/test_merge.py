@@ -280,6 +280,20 @@ def test_merge_joins_requirements_and_custom_fields_as_a_serial_run_does() -> No
     assert list(entry)[:2] == ["testKey", "testInfo"]
 
 
+def test_labels_of_a_created_test_are_joined() -> None:
+    def created(status: str, *labels: str) -> dict[str, Any]:
+        info = {"projectKey": "CALC", "summary": "A", "type": "Generic", "definition": "t.a"}
+        return {"testInfo": {**info, "labels": list(labels)}, "status": status}
+
+    merged = merge_reports(
+        [
+            ("a", report(created("PASSED", "ui", "smoke"))),
+            ("b", report(created("FAILED", "api", "ui"))),
+        ]
+    )
+    assert merged["tests"][0]["testInfo"]["labels"] == ["ui", "smoke", "api"]
+
+
 def test_evidence_names_stay_unique_in_a_test_run() -> None:
     def shot(name: str, data: str) -> dict[str, str]:
         return {"data": data, "filename": name, "contentType": "image/png"}
