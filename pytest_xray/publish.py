@@ -22,7 +22,7 @@ from pytest_xray.report import ReportError, write_report
 from pytest_xray.settings import Settings
 
 if TYPE_CHECKING:
-    from pytest_xray.client import ImportResult
+    from pytest_xray.client import ImportResult, XrayClient
     from pytest_xray.upload import Announce
 
 __all__ = ["PublishResult", "publish"]
@@ -187,6 +187,7 @@ def _upload(
     from pytest_xray.client import XrayClient
     from pytest_xray.upload import send_payload
 
+    client: XrayClient | None = None
     try:
         with XrayClient(settings, notify=notify) as client:
             if announce is not None:
@@ -201,6 +202,27 @@ def _upload(
         outcome.uncertain = _where_to_look(payload)
     except XrayError as error:
         outcome.error = str(error)
+    except Exception as error:
+        # A bug, or an answer nobody foresaw: the summary, the saved report, the resend command
+        # and pytest's exit status matter more than the traceback, which goes to the debug log.
+        logger.debug("pytest-xray: internal error while uploading", exc_info=True)
+        outcome.error = internal_error(error, settings, client)
+        if progress is not None:
+            state = progress.load(outcome.tests)
+            if state.execution is None and state.creating_since is not None:
+                outcome.uncertain = _where_to_look(payload)
+
+
+def internal_error(error: Exception, settings: Settings, client: XrayClient | None = None) -> str:
+    """``internal error while uploading: TypeError: ...`` on one line, without secrets."""
+    from pytest_xray.client import _all_secrets, scrub
+
+    # The client's own list also holds what it learnt (a Cloud token).
+    secrets = (*_all_secrets(settings), *getattr(client, "_secrets", ()))
+    text = scrub(" ".join(str(error).split()), secrets)
+    if len(text) > 300:
+        text = text[:297] + "..."
+    return f"internal error while uploading: {type(error).__name__}: {text}".rstrip(": ")
 
 
 def _where_to_look(payload: dict[str, Any]) -> str:

@@ -47,8 +47,17 @@ def create_execution(client: XrayClient, head: dict[str, Any], parts: list[bytes
     """The first request: creates the Test Execution from ``head["info"]`` with the first
     chunk, through the multipart endpoint when ``xray_execution_fields`` gives it Jira fields.
     Never repeated once it may have reached Xray."""
-    body = encode_body(head, parts)
-    issue = execution_issue(head, client.settings)
+    return _post_create(client, *_create_request(client, head, parts))
+
+
+def _create_request(
+    client: XrayClient, head: dict[str, Any], parts: list[bytes]
+) -> tuple[bytes, dict[str, Any] | None]:
+    """The body of a create, and the Jira fields of its multipart variant (or ``None``)."""
+    return encode_body(head, parts), execution_issue(head, client.settings)
+
+
+def _post_create(client: XrayClient, body: bytes, issue: dict[str, Any] | None) -> ImportResult:
     if issue is not None:
         return client.import_multipart(body, issue)
     return client.import_json(body, creates=True)
@@ -179,11 +188,13 @@ class _Sender:
         if self.key is not None:
             return import_into(self.client, self.key, self.head, chunk.parts)
         state = self.progress
+        # Built before the mark: whatever fails here, nothing was sent, nothing was created.
+        body, issue = _create_request(self.client, self.head, chunk.parts)
         state.url = self.client.base
         state.mark_creating()
         self.save()
         try:
-            result = create_execution(self.client, self.head, chunk.parts)
+            result = _post_create(self.client, body, issue)
         except UncertainError:
             raise  # the mark stays: a resend must not create blindly
         except XrayError:

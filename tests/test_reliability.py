@@ -24,6 +24,7 @@ from pytest_xray.cli import main as cli_main
 from pytest_xray.client import XrayClient
 from pytest_xray.emulator import XrayEmulator
 from pytest_xray.progress import Progress, ProgressFile, progress_path
+from pytest_xray.publish import internal_error
 from pytest_xray.report import write_report
 from pytest_xray.settings import Credentials, Settings
 from pytest_xray.upload import send_payload
@@ -600,3 +601,69 @@ def test_a_partial_send_whose_progress_names_no_execution_is_not_resent_blindly(
     into = resend("r.json", f"--xray-url={server.url}", "--xray-execution=CALC-9")
     assert into.status == 0, into.err
     assert set(server.executions["CALC-9"].runs) == {"CALC-2", "CALC-3"}
+
+
+# -- an unexpected error while uploading ---------------------------------------------------
+
+
+BREAK_INFO = """
+def pytest_xray_payload(payload, config):
+    payload["info"]["testEnvironments"] = 3  # valid JSON, but not the list of names it must be
+"""
+FIELDS_INI = """[pytest]
+xray_execution_fields = {"labels": ["nightly"]}
+xray_environments_field = customfield_10201
+"""
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_an_internal_error_while_uploading_keeps_the_summary_report_and_resend(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, strict: bool
+) -> None:
+    suite.makeini(FIELDS_INI)
+    suite.makeconftest(BREAK_INFO)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json",
+                   *(["--xray-strict"] if strict else []), report="r.json")  # fmt: skip
+    assert run.result.ret == (pytest.ExitCode.TESTS_FAILED if strict else pytest.ExitCode.OK)
+    run.result.stdout.fnmatch_lines(
+        [
+            "*xray: upload FAILED: internal error while uploading: TypeError: 'int' object "
+            "is not iterable",
+            "*xray: report saved to *r.json",
+            f"*xray: resend it with: pytest-xray upload *r.json --xray-url={server.url}",
+        ]
+    )
+    assert "Traceback" not in run.output
+    assert not server.requests
+    assert json.loads(run.report_path.read_text())["info"]["testEnvironments"] == 3
+    # Nothing was sent: a resend must not think a create may have happened.
+    progress = progress_path(run.report_path)
+    assert not progress.exists() or json.loads(progress.read_text())["creating_since"] is None
+
+
+def test_an_internal_error_while_uploading_is_traced_at_debug_level(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator
+) -> None:
+    suite.makeini(FIELDS_INI)
+    suite.makeconftest(BREAK_INFO)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "-o", "log_cli=true",
+                   "--log-cli-level=DEBUG")  # fmt: skip
+    run.result.stdout.fnmatch_lines(
+        ["*internal error while uploading*", "Traceback (most recent call last):",
+         "*TypeError: 'int' object is not iterable"]
+    )  # fmt: skip
+
+
+def test_an_internal_error_is_one_line_without_secrets() -> None:
+    """No real upload error carries a secret today; the net scrubs whatever one might carry."""
+    settings = Settings(
+        enabled=True, url="https://jira.example.com", credentials=Credentials(token=PAT),
+        proxy="http://bob:proxy-pw-31@proxy.example.com:3128",
+    )  # fmt: skip
+    error = ValueError(f"Invalid header value b'Bearer {PAT}'\nvia http://bob:proxy-pw-31@proxy")
+    text = internal_error(error, settings)
+    assert text == (
+        "internal error while uploading: ValueError: Invalid header value b'Bearer ***' "
+        "via http://***@proxy"
+    )
+    assert internal_error(KeyError(), settings) == "internal error while uploading: KeyError"
