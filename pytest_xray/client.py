@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
-from requests.auth import AuthBase, HTTPBasicAuth
+from requests.auth import AuthBase
 from urllib3.exceptions import (
     ConnectTimeoutError,
     InsecureRequestWarning,
@@ -63,10 +63,26 @@ _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
 
 def scrub(text: str, secrets: tuple[str, ...]) -> str:
     """``text`` with every secret replaced by ``***``, and ``user:password@`` taken out of
-    every URL in it (requests and urllib3 quote proxy URLs in their errors)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
+    every URL in it (requests and urllib3 quote proxy URLs in their errors).
+
+    A secret is also found in the escaped forms that error messages quote it in: its
+    ``repr()``, the ``repr()`` of its UTF-8 bytes (http.client's "Invalid header value
+    b'Bearer …'") and its JSON string."""
+    forms = {form for secret in secrets if secret for form in _quoted_forms(secret)}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
     return _USERINFO.sub(r"\1***@", text)
+
+
+def _quoted_forms(secret: str) -> tuple[str, ...]:
+    """``secret`` as is and as ``repr``, bytes ``repr`` and JSON quote it (without quotes)."""
+    return (
+        secret,
+        repr(secret)[1:-1],
+        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    )
 
 
 @dataclass
@@ -89,6 +105,18 @@ class BearerAuth(AuthBase):
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
+class BasicAuth(AuthBase):
+    """HTTP Basic with the user and password encoded as UTF-8, as Jira decodes them (requests
+    encodes them as latin-1, which fails for a password such as ``pässwörd€``)."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.header = "Basic " + base64.b64encode(_basic_pair(user, password)).decode("ascii")
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self.header
         return request
 
 
@@ -157,7 +185,7 @@ class XrayClient:
         if creds.token:
             return BearerAuth(creds.token)
         if creds.user and creds.password is not None:
-            return HTTPBasicAuth(creds.user, creds.password)
+            return BasicAuth(creds.user, creds.password)
         return None
 
     def __enter__(self) -> XrayClient:
@@ -245,6 +273,14 @@ class XrayClient:
                     f"the answer of {url} broke off: {self._reason(error)}", reached=True
                 ) from None
             raise XrayError(f"request to {url} failed: {self._reason(error)}") from None
+        except ValueError as error:  # UnicodeError too: http.client refusing a header value
+            reason = self._reason(error)
+            if isinstance(error, UnicodeError):
+                reason = "a header value holds characters that HTTP headers cannot carry"
+            raise XrayError(
+                f"request to {url} could not be sent: {reason}; check "
+                f"{self._credential_names()} and the xray_* settings for stray characters."
+            ) from None
         return self._decode(response, url)
 
     def _reason(self, error: BaseException) -> str:
@@ -572,12 +608,16 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
+def _basic_pair(user: str, password: str) -> bytes:
+    return f"{user}:{password}".encode("utf-8", "backslashreplace")
+
+
 def _all_secrets(settings: Settings) -> tuple[str, ...]:
     """The secrets to scrub: credentials, the Basic header value, the proxy's password."""
     creds = settings.credentials
     found = list(creds.secrets())
     if creds.user and creds.password:
-        found.append(base64.b64encode(f"{creds.user}:{creds.password}".encode()).decode())
+        found.append(base64.b64encode(_basic_pair(creds.user, creds.password)).decode())
     if settings.proxy:
         password = urlsplit(settings.proxy).password
         if password:

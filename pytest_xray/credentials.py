@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,11 +60,18 @@ class Credentials:
 
 _OAUTH_NEEDED = ("XRAY_OAUTH_CONSUMER_KEY", "XRAY_OAUTH_PRIVATE_KEY", "XRAY_OAUTH_TOKEN")
 _OAUTH_VARIABLES = (*_OAUTH_NEEDED, "XRAY_OAUTH_TOKEN_SECRET")
+_CREDENTIAL_VARIABLES = (
+    "XRAY_USER",
+    "XRAY_PASSWORD",
+    "XRAY_TOKEN",
+    "XRAY_CLIENT_ID",
+    "XRAY_CLIENT_SECRET",
+    *_OAUTH_VARIABLES,
+)
 
 
-def _oauth_key(env: Mapping[str, str], base: Path) -> str | None:
-    """The PEM text of the XRAY_OAUTH_PRIVATE_KEY file, checked by the oauth extra."""
-    name = env.get("XRAY_OAUTH_PRIVATE_KEY")
+def _oauth_key(name: str | None, base: Path) -> str | None:
+    """The PEM text of the XRAY_OAUTH_PRIVATE_KEY file ``name``, checked by the oauth extra."""
     if not name:
         return None
     from pytest_xray.oauth import OAuthSetupError, read_private_key, require_extra
@@ -79,9 +87,29 @@ def _oauth_key(env: Mapping[str, str], base: Path) -> str | None:
         raise usage_error("environment variable XRAY_OAUTH_PRIVATE_KEY", str(error)) from None
 
 
+def _clean(env: Mapping[str, str], name: str) -> str | None:
+    """The value of credential variable ``name`` without surrounding whitespace (a value pasted
+    from a file often ends with a newline); a control character left inside is a usage error
+    that names the variable, never the value (HTTP headers cannot carry one)."""
+    value = (env.get(name) or "").strip()
+    # Cc: control characters; Cs: bytes that were not UTF-8 (os.environ keeps them as
+    # surrogates, which cannot be encoded into a header).
+    if any(unicodedata.category(char) in ("Cc", "Cs") for char in value):
+        raise usage_error(
+            f"environment variable {name}",
+            "contains a control character or bytes that are not UTF-8 (a line break or tab "
+            "inside the value?); set it to the credential alone, on one line.",
+        )
+    return value or None
+
+
 def credentials_from_env(env: Mapping[str, str], base: Path) -> Credentials:
+    """The credentials of the ``XRAY_*`` variables in ``env``, trimmed and checked for
+    completeness and conflicts (``base``: where a relative XRAY_OAUTH_PRIVATE_KEY is)."""
+    values = {name: _clean(env, name) for name in _CREDENTIAL_VARIABLES}
+
     def get(name: str) -> str | None:
-        return env.get(name) or None
+        return values[name]
 
     oauth_set = [name for name in _OAUTH_VARIABLES if get(name)]
     oauth_missing = [name for name in _OAUTH_NEEDED if not get(name)]
@@ -98,7 +126,7 @@ def credentials_from_env(env: Mapping[str, str], base: Path) -> Credentials:
         client_id=get("XRAY_CLIENT_ID"),
         client_secret=get("XRAY_CLIENT_SECRET"),
         oauth_consumer_key=get("XRAY_OAUTH_CONSUMER_KEY"),
-        oauth_private_key=_oauth_key(env, base) if oauth_set else None,
+        oauth_private_key=_oauth_key(get("XRAY_OAUTH_PRIVATE_KEY"), base) if oauth_set else None,
         oauth_token=get("XRAY_OAUTH_TOKEN"),
         oauth_token_secret=get("XRAY_OAUTH_TOKEN_SECRET"),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +25,7 @@ def test_one(): pass
 CONSUMER = "pytest-xray-link"
 OAUTH_TOKEN, OAUTH_TOKEN_SECRET = "oauth-access-token-5555", "oauth-token-secret-7777"
 PROXY_PASSWORD = "proxy-pass-3141"
+UTF8_USER, UTF8_PASSWORD = "jürgen", "pässwörd€-5150"
 
 
 @pytest.fixture
@@ -83,6 +86,17 @@ def oauth(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
     use_oauth(monkeypatch, key_file)
 
 
+def pasted_token(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
+    """A token pasted from a file, with its line break."""
+    monkeypatch.setenv("XRAY_TOKEN", f" {PAT}\r\n")
+
+
+def utf8_basic(monkeypatch: pytest.MonkeyPatch, key_file: Path) -> None:
+    """A password outside latin-1, which Jira reads as UTF-8."""
+    monkeypatch.setenv("XRAY_USER", UTF8_USER)
+    monkeypatch.setenv("XRAY_PASSWORD", UTF8_PASSWORD)
+
+
 EXPECTED = {
     "down": "Connection refused",
     "refused": "refused the",
@@ -101,7 +115,7 @@ def all_files_text(root: Path) -> str:
     return "\n".join(texts)
 
 
-@pytest.mark.parametrize("credentials", [basic, token, client, oauth])
+@pytest.mark.parametrize("credentials", [basic, token, client, oauth, pasted_token, utf8_basic])
 @pytest.mark.parametrize("fault", ["down", "refused", "503", "drop", "html", "proxy"])
 def test_secrets_never_reach_output_logs_or_files(
     suite: pytest.Pytester,
@@ -116,7 +130,7 @@ def test_secrets_never_reach_output_logs_or_files(
     if fault == "proxy":  # nothing listens there: the error quotes the proxy
         monkeypatch.setenv("XRAY_PROXY", f"http://proxyuser:{PROXY_PASSWORD}@127.0.0.1:9")
     known = {
-        "users": {USER: PASSWORD},
+        "users": {USER: PASSWORD, UTF8_USER: UTF8_PASSWORD},
         "tokens": {PAT},
         "clients": {CLIENT_ID: CLIENT_SECRET},
         "oauth_consumers": {CONSUMER: oauth_key[1]},
@@ -153,7 +167,8 @@ def test_secrets_never_reach_output_logs_or_files(
     everything = run.output + all_files_text(suite.path)
     assert "debug.log" in {p.name for p in suite.path.iterdir()}
     key_text = oauth_key[0].read_text()
-    for secret in (*SECRETS, OAUTH_TOKEN, OAUTH_TOKEN_SECRET, PROXY_PASSWORD, *jwts):
+    secrets = (*SECRETS, OAUTH_TOKEN, OAUTH_TOKEN_SECRET, PROXY_PASSWORD, UTF8_PASSWORD, *jwts)
+    for secret in secrets:
         assert secret not in everything, "a secret leaked"
     assert key_text.splitlines()[1] not in everything  # the private key's content
     assert (suite.path / "report.json").exists()
@@ -166,6 +181,95 @@ def test_exception_text_and_urls_are_scrubbed() -> None:
     assert scrub(text, ("s3cret",)) == (
         "ProxyError('Cannot connect to proxy http://***@proxy:3128/', '***')"
     )
+
+
+@pytest.mark.parametrize("secret", ["tok\n", "pässwörd€", 'quo"te\\'])
+def test_scrub_finds_quoted_forms_of_a_secret(secret: str) -> None:
+    from pytest_xray.client import scrub
+
+    for text in (repr(secret), repr(secret.encode()), repr(f"Bearer {secret}".encode()),
+                 json.dumps(secret), json.dumps(secret, ensure_ascii=False), secret):  # fmt: skip
+        scrubbed = scrub(f"Invalid header value {text}", (secret,))
+        assert "***" in scrubbed, scrubbed
+        assert secret.rstrip("\n\\") not in scrubbed
+
+
+def test_pasted_token_with_a_line_break_works(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT + "\n")
+    with XrayEmulator(flavor="server", tokens={PAT}) as server:
+        run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+        assert server.requests[0].headers["Authorization"] == f"Bearer {PAT}"
+    assert run.result.ret == pytest.ExitCode.OK
+    assert len(server.executions) == 1
+    assert "uploaded to Test Execution" in run.output
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("XRAY_TOKEN", PAT[:5] + "\n" + PAT[5:]), ("XRAY_PASSWORD", PASSWORD + "\x07x"),
+     ("XRAY_CLIENT_SECRET", CLIENT_SECRET[:3] + "\t" + CLIENT_SECRET[3:])],
+)  # fmt: skip
+def test_control_character_in_a_credential_is_a_usage_error(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+) -> None:
+    if variable == "XRAY_PASSWORD":
+        monkeypatch.setenv("XRAY_USER", USER)
+    if variable == "XRAY_CLIENT_SECRET":
+        monkeypatch.setenv("XRAY_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv(variable, value)
+    run = run_xray("--xray-url=https://jira.example.com", "--xray-project=CALC")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    [line] = [x for x in run.result.errlines if "pytest-xray" in x]
+    assert line == (
+        f"ERROR: pytest-xray: environment variable {variable}: contains a control character or "
+        "bytes that are not UTF-8 (a line break or tab inside the value?); set it to the "
+        "credential alone, on one line."
+    )
+    assert "Traceback" not in run.output
+    for part in value.split():
+        assert part not in run.output
+
+
+def test_non_latin1_password_authenticates(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_USER", UTF8_USER)
+    monkeypatch.setenv("XRAY_PASSWORD", UTF8_PASSWORD)
+    with XrayEmulator(flavor="server", users={UTF8_USER: UTF8_PASSWORD}) as server:
+        run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC")
+        header = server.requests[0].headers["Authorization"]
+    assert len(server.executions) == 1, run.output
+    pair = f"{UTF8_USER}:{UTF8_PASSWORD}".encode()
+    assert header == "Basic " + base64.b64encode(pair).decode()
+    assert "uploaded to Test Execution" in run.output
+    assert UTF8_PASSWORD not in run.output
+
+
+@pytest.mark.parametrize("bad", ["\n", "\r\nX-Injected: 1", "€"])
+def test_header_the_transport_refuses_is_a_scrubbed_error(server: XrayEmulator, bad: str) -> None:
+    """Belt and braces below the environment check: a credential http.client will not send is an
+    XrayError without the secret, not a ValueError quoting the header."""
+    from pytest_xray.client import XrayClient, XrayError
+    from pytest_xray.credentials import Credentials
+    from pytest_xray.settings import Settings
+
+    secret = PAT[:6] + bad + PAT[6:]
+    settings = Settings(url=server.url, credentials=Credentials(token=secret), retries=0)
+    with XrayClient(settings) as client, pytest.raises(XrayError) as caught:
+        client.import_execution({"info": {"project": "CALC"},
+                                 "tests": [{"testKey": "CALC-1", "status": "PASS"}]})  # fmt: skip
+    message = str(caught.value)
+    assert "could not be sent" in message
+    assert "check XRAY_TOKEN" in message
+    assert PAT[6:] not in message
+    assert repr(secret)[1:-1] not in message
+    assert server.requests == []
 
 
 # -- TLS -------------------------------------------------------------------------------------
