@@ -26,7 +26,14 @@ from pytest_xray.model import Evidence, Execution, Outcome, TestResult
 if TYPE_CHECKING:
     from pytest_xray.settings import Settings
 
-__all__ = ["build_payload", "execution_issue", "format_time", "status_of", "worst_status"]
+__all__ = [
+    "build_payload",
+    "execution_issue",
+    "format_time",
+    "status_of",
+    "status_ranks",
+    "worst_status",
+]
 
 GENERIC = "Generic"
 
@@ -54,7 +61,22 @@ def status_of(result: TestResult, statuses: Mapping[Outcome, str]) -> str:
     return result.status or statuses[result.outcome]
 
 
-def _severity(status: str) -> int:
+def status_ranks(mapping: Mapping[Outcome, str]) -> dict[str, int]:
+    """How bad each status that ``mapping`` (the settings' outcome → status) gives is: what a
+    failure or an error maps to is worst (2), then what a skip maps to (1), then what a pass
+    or an xpass maps to (0). A status mapped from both a failure and a pass counts as failing."""
+    ranks = {mapping[outcome]: 0 for outcome in (Outcome.PASSED, Outcome.XPASSED)}
+    ranks[mapping[Outcome.SKIPPED]] = 1
+    ranks.update((mapping[outcome], 2) for outcome in (Outcome.FAILED, Outcome.ERROR))
+    return ranks
+
+
+def _severity(status: str, ranks: Mapping[str, int]) -> int:
+    rank = ranks.get(status)
+    if rank is not None:
+        return rank
+    # A status no outcome maps to came from a hook (pytest_xray_status / pytest_xray_result)
+    # or from another report: Xray's built-in names are known, the rest rank with TODO.
     if status in _FAILING:
         return 2
     if status in _PASSING:
@@ -62,9 +84,13 @@ def _severity(status: str) -> int:
     return 1  # TODO, EXECUTING and custom statuses: not a pass, not a failure
 
 
-def worst_status(statuses: Sequence[str]) -> str:
-    """Failing statuses over the rest (TODO, custom) over passing ones; first wins a tie."""
-    return max(statuses, key=_severity)
+def worst_status(statuses: Sequence[str], ranks: Mapping[str, int] | None = None) -> str:
+    """Failing statuses over the rest (TODO, custom) over passing ones; first wins a tie.
+
+    ``ranks`` (from :func:`status_ranks`) places the statuses the settings map outcomes to,
+    such as ``failed=BROKEN``; Xray's built-in names rank as their meaning says."""
+    known = ranks or {}
+    return max(statuses, key=lambda status: _severity(status, known))
 
 
 def _message(result: TestResult) -> str:
@@ -266,7 +292,10 @@ def _iteration(result: TestResult, statuses: Mapping[Outcome, str], twice: bool)
 
 
 def _iterated(
-    identity: tuple[str, str], results: Sequence[TestResult], settings: Settings
+    identity: tuple[str, str],
+    results: Sequence[TestResult],
+    settings: Settings,
+    ranks: Mapping[str, int],
 ) -> Payload:
     seen = Counter(r.nodeid for r in results)
     iterations = [_iteration(r, settings.statuses, seen[r.nodeid] > 1) for r in results]
@@ -278,7 +307,7 @@ def _iterated(
         {
             "start": format_time(min(r.start for r in results)),
             "finish": format_time(max(r.finish for r in results)),
-            "status": worst_status([i["status"] for i in iterations]),
+            "status": worst_status([i["status"] for i in iterations], ranks),
             "comment": f"{len(iterations)} iterations: "
             + ", ".join(f"{n} {status}" for status, n in counts.items()),
             "iterations": iterations,
@@ -318,13 +347,14 @@ def _groups(results: Sequence[TestResult]) -> dict[str, TestResult | list[TestRe
 def build_tests(execution: Execution, settings: Settings) -> list[Payload]:
     """One ``tests[]`` entry per Xray Test: plain for one pytest test, iterations for several."""
     tests = []
+    ranks = status_ranks(settings.statuses)
     for name, found in _groups(execution.results).items():
         if name.startswith(_DEFINITION):
             identity = ("definition", name[len(_DEFINITION) :])
         else:
             identity = ("key", name)
         if isinstance(found, list):
-            tests.append(_iterated(identity, found, settings))
+            tests.append(_iterated(identity, found, settings, ranks))
         else:
             tests.append(_single(identity, found, settings))
     return tests

@@ -10,7 +10,13 @@ from types import MappingProxyType
 import pytest
 
 from pytest_xray.model import TEXT_LIMIT, Evidence, Execution, Outcome, TestResult, truncate
-from pytest_xray.payload import build_payload, execution_issue, format_time, worst_status
+from pytest_xray.payload import (
+    build_payload,
+    execution_issue,
+    format_time,
+    status_ranks,
+    worst_status,
+)
 from pytest_xray.settings import CLOUD_STATUSES, Settings
 from tests.conftest import validate
 
@@ -38,6 +44,57 @@ def test_dates_have_a_colon_offset() -> None:
 )
 def test_worst_status(statuses: list[str], worst: str) -> None:
     assert worst_status(statuses) == worst
+
+
+OVERRIDDEN = MappingProxyType(
+    {
+        Outcome.PASSED: "OK",
+        Outcome.FAILED: "BROKEN",
+        Outcome.ERROR: "CRASHED",
+        Outcome.SKIPPED: "LATER",
+        Outcome.XFAILED: "FAIL",
+        Outcome.XPASSED: "OK",
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "worst"),
+    [
+        (["OK", "BROKEN"], "BROKEN"),
+        (["OK", "CRASHED", "BROKEN"], "CRASHED"),  # a tie: the first
+        (["OK", "LATER"], "LATER"),
+        (["LATER", "BROKEN"], "BROKEN"),
+        (["LATER", "TODO"], "LATER"),  # TODO from a hook ranks with what skips map to
+        (["OK", "PASS"], "OK"),
+        (["OK", "FAIL"], "FAIL"),  # a hook's built-in failing name is still a failure
+        (["OK", "HOOKED"], "HOOKED"),  # a hook's own name ranks with TODO
+        (["HOOKED", "BROKEN"], "BROKEN"),
+    ],
+)
+def test_worst_status_ranks_the_mapped_statuses(statuses: list[str], worst: str) -> None:
+    assert worst_status(statuses, status_ranks(OVERRIDDEN)) == worst
+
+
+def test_a_status_mapped_from_a_failure_and_a_skip_is_failing() -> None:
+    mapping = MappingProxyType({**OVERRIDDEN, Outcome.SKIPPED: "BROKEN"})
+    assert status_ranks(mapping)["BROKEN"] == 2
+    assert worst_status(["BROKEN", "TODO"], status_ranks(mapping)) == "BROKEN"
+
+
+def test_iterations_with_overridden_statuses_report_the_failure() -> None:
+    execution = Execution(
+        start=T0,
+        finish=T0 + 2,
+        results=[
+            result("t.py::p[1]", "K-1"),
+            result("t.py::p[2]", "K-1", outcome=Outcome.FAILED),
+        ],
+    )
+    settings = Settings(enabled=True, project="K", statuses=OVERRIDDEN)
+    entry = build_payload(execution, settings, host="ci")["tests"][0]
+    assert [i["status"] for i in entry["iterations"]] == ["OK", "BROKEN"]
+    assert entry["status"] == "BROKEN"
 
 
 def test_grouping_keeps_first_appearance_order_and_iterates_shared_keys() -> None:

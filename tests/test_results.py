@@ -171,6 +171,23 @@ def test_status_overrides(pytester: pytest.Pytester, run_xray: RunXray) -> None:
     assert [t["status"] for t in run.payload["tests"]] == ["SKIPPED", "BLOCKED"]
 
 
+def test_overridden_failure_status_is_the_entrys_worst(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("T-1")
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_p(n): assert n == 1
+        """
+    )
+    run = run_xray("--xray-status", "failed=BROKEN", "--xray-status", "passed=OK")
+    entry = run.test("T-1")
+    assert [i["status"] for i in entry["iterations"]] == ["OK", "BROKEN"]
+    assert entry["status"] == "BROKEN"
+
+
 def test_parametrize_becomes_iterations(pytester: pytest.Pytester, run_xray: RunXray) -> None:
     pytester.makepyfile(
         """
