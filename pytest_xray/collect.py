@@ -78,7 +78,9 @@ class ItemAnnotator:
         self.worker_meta_dir = worker_meta_dir
         """On an xdist worker: where to leave the crash-safe copy (:mod:`pytest_xray.workers`)."""
         self.metas: dict[str, dict[str, Any]] = {}
-        self.recorders = Recorders(settings.evidence_max_file, self.metas.__contains__)
+        self.recorders = Recorders(
+            settings.evidence_max_file, self.metas.__contains__, settings.evidence_max_total
+        )
         # Xray Server imports Test Run custom fields only through REST API 2.0.
         self._custom_fields_refused = not settings.cloud and settings.api_version == "1.0"
 

@@ -2,8 +2,9 @@
 
 A test (or a function-scoped fixture of it, in setup or teardown) calls ``xray_evidence(...)``.
 The file is read and base64-encoded once, where the test runs; the per-file size limit is
-checked before reading. The collected files travel on the test's teardown report as plain data
-(attribute :data:`EVIDENCE_ATTRIBUTE`), so they reach the xdist controller like any report.
+checked before reading, and a test keeps no more than the per-upload limit. The collected
+files travel on the test's teardown report as plain data (attribute
+:data:`EVIDENCE_ATTRIBUTE`), so they reach the xdist controller like any report.
 Without ``--xray`` the fixture exists and does nothing, like junitxml's ``record_property``.
 """
 
@@ -85,14 +86,20 @@ class EvidenceRecorder:
     ``xray_evidence("shots/login.png")`` attaches a file (relative to the current directory);
     ``xray_evidence(b"...", filename="response.json")`` attaches bytes. The content type comes
     from the file name unless ``content_type`` is given. A file over the per-file size limit,
-    or one that cannot be read, is left out with a line in the ``xray`` summary; it never fails
-    the test. Wrong argument types raise :class:`TypeError`, with or without ``--xray``.
+    one that no longer fits the per-upload limit, or one that cannot be read, is left out with
+    a line in the ``xray`` summary; it never fails the test. Wrong argument types raise
+    :class:`TypeError`, with or without ``--xray``.
     """
 
-    def __init__(self, nodeid: str, max_file: int | None) -> None:
+    def __init__(self, nodeid: str, max_file: int | None, max_total: int | None = None) -> None:
         self.nodeid = nodeid
         self.max_file = max_file
         """Per-file limit in bytes; ``None``: the plugin is off, nothing is kept."""
+        self.max_total = max_total
+        """Per-upload limit in bytes (``None``: none). No upload takes more, so a test that
+        attaches more is cut here rather than carrying it in memory and over xdist."""
+        self.total = 0
+        """Bytes kept so far (before base64)."""
         self.files: list[dict[str, str]] = []
         self.left_out: list[str] = []
 
@@ -141,11 +148,22 @@ class EvidenceRecorder:
         )
         return True
 
+    def _over_total(self, name: str, size: int) -> bool:
+        if self.max_total is None or self.total + size <= self.max_total:
+            return False
+        self._leave_out(
+            name,
+            f"({format_size(size)}) does not fit the per-upload limit of "
+            f"{format_size(self.max_total)} (xray_evidence_max_total)",
+        )
+        return True
+
     def _add_file(self, path: Path, filename: str | None, content_type: str | None) -> None:
         name = safe_filename(filename or path.name)
         try:
             # The limit is checked before reading: a 2 GB video must not be loaded to be refused.
-            if self._too_big(name, os.stat(path).st_size):
+            size = os.stat(path).st_size
+            if self._too_big(name, size) or self._over_total(name, size):
                 return
             data = path.read_bytes()
         except OSError as error:
@@ -155,8 +173,9 @@ class EvidenceRecorder:
 
     def _add_bytes(self, data: bytes, filename: str, content_type: str | None) -> None:
         name = safe_filename(filename)
-        if self._too_big(name, len(data)):
+        if self._too_big(name, len(data)) or self._over_total(name, len(data)):
             return
+        self.total += len(data)
         self.files.append(
             {
                 "filename": name,
@@ -174,8 +193,11 @@ class Recorders:
     plugin takes a test's recorder away after its teardown.
     """
 
-    def __init__(self, max_file: int, reported: Callable[[str], bool]) -> None:
+    def __init__(
+        self, max_file: int, reported: Callable[[str], bool], max_total: int | None = None
+    ) -> None:
         self.max_file = max_file
+        self.max_total = max_total
         self.reported = reported
         """Whether the test with this node id is reported to Xray."""
         self._open: dict[str, EvidenceRecorder] = {}
@@ -186,7 +208,8 @@ class Recorders:
         test that is not reported."""
         if not self.reported(nodeid):
             return EvidenceRecorder(nodeid, None)
-        recorder = self._open[nodeid] = EvidenceRecorder(nodeid, self.max_file)
+        recorder = EvidenceRecorder(nodeid, self.max_file, self.max_total)
+        self._open[nodeid] = recorder
         return recorder
 
     def pop(self, nodeid: str) -> EvidenceRecorder | None:

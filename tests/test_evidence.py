@@ -252,6 +252,39 @@ def test_per_upload_limit(
     ]
 
 
+def test_per_upload_limit_is_kept_while_the_test_runs(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """A test attaching more than one upload takes does not keep it in memory (or send it over
+    xdist) until the session end: what does not fit is left out as it is attached."""
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("CALC-1")
+        def test_many(xray_evidence, tmp_path):
+            for n in range(4):
+                xray_evidence(bytes([n]) * 300, filename=f"{n}.bin")
+            shot = tmp_path / "shot.png"
+            shot.write_bytes(b"p" * 100)
+            xray_evidence(shot)  # still fits: 900 + 100
+            xray_evidence(shot, filename="again.png")
+            assert [f["filename"] for f in xray_evidence.files] == [
+                "0.bin", "1.bin", "2.bin", "shot.png"
+            ]
+        """
+    )
+    run = run_xray("--xray-evidence-max-total=1000")
+    run.result.assert_outcomes(passed=1)
+    assert list(decoded(run.test("CALC-1"))) == ["0.bin", "1.bin", "2.bin", "shot.png"]
+    lines = [line for line in run.result.outlines if "evidence left out" in line]
+    where = "test_per_upload_limit_is_kept_while_the_test_runs.py::test_many"
+    assert lines == [
+        f"xray: evidence left out: {where}: {name} ({size} bytes) does not fit the per-upload "
+        "limit of 1000 bytes (xray_evidence_max_total)"
+        for name, size in [("3.bin", 300), ("again.png", 100)]
+    ]
+
+
 def test_unreadable_file_is_named_and_the_test_still_passes(
     pytester: pytest.Pytester, run_xray: RunXray
 ) -> None:
