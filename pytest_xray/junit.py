@@ -50,17 +50,22 @@ class JUnitRun:
 
 
 def is_xml(path: Path) -> bool:
-    """Whether ``path`` holds XML rather than JSON (its first character is ``<``)."""
+    """Whether ``path`` holds XML rather than JSON: its name ends in ``.xml``, or its first
+    character is ``<`` (so that an empty or cut ``results.xml`` gets the XML reader's error)."""
+    if path.suffix.lower() == ".xml":
+        return True
     try:
         with path.open("rb") as handle:
             start = handle.read(64)
     except OSError:
-        return path.suffix.lower() == ".xml"
+        return False
     return start.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
 
 
 def _parse(path: Path) -> junitparser.JUnitXml:
     try:
+        if path.stat().st_size == 0:
+            raise JUnitError(f"{path} is an empty file, not a JUnit XML report.")
         return junitparser.JUnitXml.fromfile(str(path))
     except OSError as error:
         raise JUnitError(f"cannot read {path}: {error.strerror or error}") from None

@@ -453,6 +453,29 @@ def test_bad_junit_files_are_one_line_errors(
         assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "results.xml is an empty file, not a JUnit XML report."),
+        ("{}", "results.xml is not well-formed XML (line 1, column 0): "),
+        ("\n\n", "results.xml is not well-formed XML (line 3, column 0): "),
+    ],
+    ids=["empty", "json-text", "blank-lines"],
+)
+def test_a_file_named_xml_is_read_as_xml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any, text: str, message: str
+) -> None:
+    """Not 'not valid JSON': the name says the user meant JUnit XML, whatever the content."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results.xml").write_text(text)
+    for extra in ((), ("--format=junit",)):
+        status, _, err = cli("upload", "results.xml", "--xray-url=http://127.0.0.1:9",
+                             "--xray-project=CALC", *extra)  # fmt: skip
+        assert status == 1
+        [line] = err.splitlines()
+        assert line.startswith(f"pytest-xray: error: {message}")
+
+
 def test_usage_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "r.xml").write_text(JEST)
