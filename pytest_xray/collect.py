@@ -422,7 +422,9 @@ class ResultCollector:
         if pending.outcome in self._output_outcomes:
             output = output_evidence(report.sections, self.settings.evidence_max_file)
             if output is not None:
-                evidence.append(output)
+                evidence.append(output[0])
+                if output[1] is not None:
+                    self.warnings.append(f"evidence cut: {report.nodeid}: {output[1]}")
         kept = []
         limit = self.settings.evidence_max_total
         for item in evidence:

@@ -240,10 +240,13 @@ def evidence_of(files: Any) -> list[Evidence]:
     return evidence
 
 
-def output_evidence(sections: list[tuple[str, str]], max_file: int) -> Evidence | None:
+def output_evidence(
+    sections: list[tuple[str, str]], max_file: int
+) -> tuple[Evidence, str | None] | None:
     """One text file with a test's captured stdout, stderr and log records (pytest's
     ``Captured ...`` report sections), or ``None`` when nothing was captured. Output over the
-    per-file limit keeps its end, where the failure is, after a line saying what was cut."""
+    per-file limit keeps its end, where the failure is, after a line saying what was cut; the
+    second value then says it for the ``xray`` summary (else ``None``)."""
     parts = [
         f"===== {title} =====\n{content.rstrip()}\n"
         for title, content in sections
@@ -252,10 +255,16 @@ def output_evidence(sections: list[tuple[str, str]], max_file: int) -> Evidence 
     if not parts:
         return None
     data = "\n".join(parts).encode("utf-8")
+    cut = None
     if len(data) > max_file:
         note = f"[... {format_size(len(data) - max_file)} of output cut ...]\n".encode()
         tail = data[len(data) - max(max_file - len(note), 0) :]
         while tail and 0x80 <= tail[0] < 0xC0:  # not in the middle of a UTF-8 character
             tail = tail[1:]
+        cut = (
+            f"{OUTPUT_FILENAME} (last {format_size(len(tail))} of {format_size(len(data))} "
+            f"kept: over the per-file limit of {format_size(max_file)}, xray_evidence_max_file)"
+        )
         data = note + tail
-    return Evidence(OUTPUT_FILENAME, base64.b64encode(data).decode("ascii"), "text/plain")
+    evidence = Evidence(OUTPUT_FILENAME, base64.b64encode(data).decode("ascii"), "text/plain")
+    return evidence, cut

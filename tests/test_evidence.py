@@ -372,6 +372,9 @@ def test_captured_output(
         assert "boom" in entry["comment"]
 
 
+FULL_OUTPUT = ("===== Captured stdout call =====\n" + "é" * 5000 + "\nTHE END\n").encode()
+
+
 def test_captured_output_over_the_file_limit_keeps_its_end(
     pytester: pytest.Pytester, run_xray: RunXray
 ) -> None:
@@ -392,6 +395,13 @@ def test_captured_output_over_the_file_limit_keeps_its_end(
     assert text.startswith("[... ")
     assert "of output cut ...]" in text
     assert text.rstrip().endswith("THE END")
+    kept = len(data) - len(text.partition("\n")[0]) - 1
+    lines = [line for line in run.result.outlines if "evidence" in line]
+    assert lines == [
+        "xray: evidence cut: test_captured_output_over_the_file_limit_keeps_its_end.py::test_a: "
+        f"output.txt (last {kept} bytes of {len(FULL_OUTPUT)} bytes kept: over the per-file "
+        "limit of 2 KiB, xray_evidence_max_file)"
+    ]
 
 
 def test_reruns_keep_the_last_attempts_evidence(
