@@ -964,6 +964,72 @@ def test_cli_serves_until_terminated() -> None:
     assert code == 0
 
 
+def _rest_of_output(process: subprocess.Popen[str]) -> str:
+    """Stop the emulator and return everything else it printed (stdout, then stderr)."""
+    process.terminate()
+    process.wait(timeout=10)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    return process.stdout.read() + process.stderr.read()  # through _start_cli's buffer
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (
+            ["--user", "alice:s3cret", "--token", PAT, "--client", "cid:csecret"],
+            {"XRAY_EMULATOR_TOKENS": "pat-from-env"},
+            "Credentials: Basic auth for user(s) alice; 2 Personal Access Tokens; "
+            "ignored: --client (a Cloud setting)",
+        ),
+        (
+            ["--flavor", "cloud", "--client", "cid:csecret", "--user", "alice:s3cret"],
+            {},
+            "Credentials: API client id(s) cid; ignored: --user (a Server setting)",
+        ),
+        (
+            ["--no-auth", "--user", "alice:s3cret"],
+            {},
+            "Credentials: none needed (--no-auth): every request is accepted",
+        ),
+    ],
+    ids=["server", "cloud", "no-auth"],
+)
+def test_cli_names_the_credentials_it_accepts_never_secrets(
+    args: list[str], env: dict[str, str], expected: str
+) -> None:
+    process, first = _start_cli(*args, env=env)
+    assert "listening on" in first
+    rest = _rest_of_output(process)
+    assert rest.splitlines()[0] == expected
+    for secret in ("s3cret", PAT, "csecret", "pat-from-env"):
+        assert secret not in first + rest
+
+
+@pytest.mark.parametrize("flavor", ["server", "cloud"])
+def test_cli_without_credentials_says_why_everything_is_401(flavor: str) -> None:
+    process, first = _start_cli("--flavor", flavor)
+    url = first.rsplit(" ", 1)[-1].strip()
+    try:
+        if flavor == "server":
+            endpoint = f"{url}/rest/raven/2.0/import/execution"
+            answer = requests.post(endpoint, json=server_payload(), auth=AUTH, timeout=5)
+            fix = "--user NAME:PASSWORD or --token PAT"
+        else:
+            credentials = {"client_id": "cid", "client_secret": "csecret"}
+            answer = requests.post(f"{url}/api/v2/authenticate", json=credentials, timeout=5)
+            fix = "--client ID:SECRET"
+    finally:
+        rest = _rest_of_output(process)
+    line = rest.splitlines()[0]
+    assert line.startswith("Credentials: none accepted, every API request answers 401: ")
+    assert fix in line
+    assert line.endswith("or with --no-auth")
+    assert answer.status_code == 401
+    assert "this Xray emulator accepts no credentials" in answer.json()["error"]
+    assert fix in answer.json()["error"]
+
+
 def test_cli_known_executions() -> None:
     process, line = _start_cli(
         "--no-auth",

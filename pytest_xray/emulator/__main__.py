@@ -1,6 +1,7 @@
 """``python -m pytest_xray.emulator``: run the Xray emulator until SIGINT/SIGTERM.
 
-Prints one line, ``Xray <flavor> emulator listening on <url>``, once it accepts requests.
+Prints ``Xray <flavor> emulator listening on <url>`` once it accepts requests, then a line
+naming the credentials it accepts (user names, client ids and counts; never a secret).
 Credentials can also come from the environment, which keeps them out of ``ps``:
 ``XRAY_EMULATOR_USERS`` (``alice:s3cret,bob:pw``), ``XRAY_EMULATOR_TOKENS`` (``pat1,pat2``),
 ``XRAY_EMULATOR_CLIENTS`` (``cid:csecret``).
@@ -18,10 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from .auth import accepts_credentials, how_to_give_credentials
 from .checks import MissingDependencyError
 from .emulator import XrayEmulator
+from .model import Config
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "credentials_line", "main"]
 
 
 def _pair(value: str) -> tuple[str, str]:
@@ -136,6 +139,50 @@ def _env_pairs(name: str, parser: argparse.ArgumentParser) -> list[tuple[str, st
     return pairs
 
 
+def _names(kind: str, names: Sequence[str]) -> str:
+    return f"{kind} {', '.join(sorted(names))}"
+
+
+def _count(kind: str, count: int) -> str:
+    return f"{count} {kind}{'s' if count != 1 else ''}"
+
+
+def credentials_line(config: Config) -> str:
+    """What the emulator accepts, for its start-up output: names and counts, never a secret."""
+    if not config.require_auth:
+        return "Credentials: none needed (--no-auth): every request is accepted"
+    if not accepts_credentials(config):
+        hint = how_to_give_credentials(config.flavor)
+        return f"Credentials: none accepted, every API request answers 401: {hint}"
+    accepted: list[str] = []
+    ignored: list[str] = []
+    if config.flavor == "server":
+        if config.users:
+            accepted.append(_names("Basic auth for user(s)", list(config.users)))
+        if config.tokens:
+            accepted.append(_count("Personal Access Token", len(config.tokens)))
+        if config.oauth_consumers:
+            accepted.append(
+                _names("OAuth 1.0a for consumer(s)", list(config.oauth_consumers))
+                + f" with {_count('access token', len(config.oauth_tokens))}"
+            )
+        if config.clients:
+            ignored.append("--client (a Cloud setting)")
+    else:
+        if config.clients:
+            accepted.append(_names("API client id(s)", list(config.clients)))
+        if config.tokens:
+            accepted.append(_count("pre-issued Bearer token", len(config.tokens)))
+        if config.users:
+            ignored.append("--user (a Server setting)")
+        if config.oauth_consumers:
+            ignored.append("--oauth-consumer (a Server setting)")
+    line = "Credentials: " + "; ".join(accepted)
+    if ignored:
+        line += f"; ignored: {', '.join(ignored)}"
+    return line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the emulator; returns the exit code."""
     parser = build_parser()
@@ -187,6 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     print(f"Xray {args.flavor} emulator listening on {emulator.url}", flush=True)
+    print(credentials_line(emulator.config), flush=True)
     try:
         while not stop.wait(0.2):
             pass

@@ -20,7 +20,14 @@ from urllib.parse import urlencode
 
 from .model import Config, Incoming, XrayApiError
 
-__all__ = ["CLOUD_AUTH_FAILED", "TokenBook", "check_auth", "check_client"]
+__all__ = [
+    "CLOUD_AUTH_FAILED",
+    "TokenBook",
+    "accepts_credentials",
+    "check_auth",
+    "check_client",
+    "how_to_give_credentials",
+]
 
 CLOUD_AUTH_FAILED = "Authentication failed. Invalid client credentials!"
 _SERVER_CHALLENGE = {"WWW-Authenticate": 'Basic realm="protected-area"'}
@@ -153,10 +160,33 @@ def _cloud_auth(config: Config, tokens: TokenBook, scheme: str, credentials: str
     raise XrayApiError(401, "Authentication required: 'Authorization: Bearer <token>'")
 
 
+def accepts_credentials(config: Config) -> bool:
+    """Whether any credentials of this flavor can pass (or none are needed)."""
+    if not config.require_auth:
+        return True
+    if config.flavor == "server":
+        return bool(config.users or config.tokens or config.oauth_consumers)
+    return bool(config.clients or config.tokens)
+
+
+def how_to_give_credentials(flavor: str) -> str:
+    """How to start the emulator so that some credentials pass (the command line's words)."""
+    if flavor == "server":
+        given = "--user NAME:PASSWORD or --token PAT (or XRAY_EMULATOR_USERS, XRAY_EMULATOR_TOKENS)"
+    else:
+        given = "--client ID:SECRET (or XRAY_EMULATOR_CLIENTS)"
+    return f"start it with {given}, or with --no-auth"
+
+
 def check_auth(config: Config, tokens: TokenBook, request: Incoming) -> None:
     """Raise a 401 XrayApiError unless ``request`` carries credentials this flavor accepts."""
     if not config.require_auth:
         return
+    if not accepts_credentials(config):
+        challenge = _SERVER_CHALLENGE if config.flavor == "server" else None
+        fix = how_to_give_credentials(config.flavor)
+        message = f"this Xray emulator accepts no credentials: {fix}"
+        raise XrayApiError(401, message, challenge)
     scheme, _, credentials = (request.header("Authorization") or "").strip().partition(" ")
     scheme, credentials = scheme.lower(), credentials.strip()
     if config.flavor == "server" and scheme == "oauth" and config.oauth_consumers:
@@ -174,4 +204,7 @@ def check_client(config: Config, client_id: object, client_secret: object) -> No
     known = config.clients.get(client_id) if isinstance(client_id, str) else None
     if isinstance(client_secret, str) and _same(client_secret, known):
         return
+    if not config.clients:
+        hint = f"this Xray emulator accepts no credentials: {how_to_give_credentials('cloud')}"
+        raise XrayApiError(401, f"{CLOUD_AUTH_FAILED} ({hint})")
     raise XrayApiError(401, CLOUD_AUTH_FAILED)
