@@ -108,6 +108,20 @@ def _tests(nodeids: Sequence[str]) -> str:
     return f"{shown} and {more} more" if more > 0 else shown
 
 
+class _LookupFailed(Exception):
+    """Xray refused every lookup alike, whatever the keys: the lookup itself cannot work."""
+
+    def __init__(self, error: XrayError) -> None:
+        super().__init__(
+            f"{error}; check xray_url (--xray-url, XRAY_URL): every lookup got this answer, "
+            "whatever its keys"
+        )
+
+
+def _alike(one: XrayError | None, other: XrayError) -> bool:
+    return one is not None and one.status == other.status and str(one) == str(other)
+
+
 class _Lookup:
     """Batched lookups, splitting a refused batch in halves to find the keys at fault."""
 
@@ -116,26 +130,53 @@ class _Lookup:
         self.refused: dict[str, str] = {}
         self.found: set[str] = set()
         self.spare = EXTRA_QUERIES
+        self.working = False
+        """Whether some lookup got an answer: from then on a refusal is about its keys."""
 
     def run(self, keys: Sequence[str]) -> None:
+        """Raises :class:`_LookupFailed` when the lookup cannot work at this address."""
         from pytest_xray.client import TESTS_PER_QUERY
 
         for start in range(0, len(keys), TESTS_PER_QUERY):
             self._batch(keys[start : start + TESTS_PER_QUERY])
 
-    def _batch(self, keys: Sequence[str]) -> None:
+    def _ask(self, keys: Sequence[str]) -> XrayError | None:
+        """Look ``keys`` up; Xray's refusal, or ``None`` when it answered."""
         try:
             self.found |= self.client.get_tests(keys)
         except XrayError as error:
             if error.status not in REFUSED_STATUSES:
                 raise
-            if len(keys) == 1 or self.spare < 2:
-                self.refused.update((key, str(error)) for key in keys)
-                return
-            self.spare -= 2
-            half = len(keys) // 2
-            self._batch(keys[:half])
-            self._batch(keys[half:])
+            return error
+        self.working = True
+        return None
+
+    def _batch(self, keys: Sequence[str]) -> None:
+        refusal = self._ask(keys)
+        if refusal is not None:
+            self._split(keys, refusal)
+
+    def _split(self, keys: Sequence[str], refusal: XrayError) -> None:
+        if len(keys) == 1 or self.spare < 2:
+            self.refused.update((key, str(refusal)) for key in keys)
+            return
+        self.spare -= 2
+        half = len(keys) // 2
+        parts = (keys[:half], keys[half:])
+        if self.working:
+            for part in parts:
+                self._batch(part)
+            return
+        # No lookup has been answered yet. A wrong address (a missing context path answers 404)
+        # refuses every lookup the same way: when both halves get the very answer of the whole,
+        # stop here rather than spend a request per key to blame every key. Keys that Xray
+        # refuses make answers that differ (Jira names the key), or a half that is answered.
+        answers = [(part, self._ask(part)) for part in parts]
+        if not self.working and all(_alike(answer, refusal) for _, answer in answers):
+            raise _LookupFailed(refusal)
+        for part, answer in answers:
+            if answer is not None:
+                self._split(part, answer)
 
 
 def check_keys(settings: Settings, users: dict[str, list[str]]) -> CheckOutcome:
@@ -151,7 +192,7 @@ def check_keys(settings: Settings, users: dict[str, list[str]]) -> CheckOutcome:
         with XrayClient(settings) as client:
             lookup = _Lookup(client)
             lookup.run(list(users))
-    except XrayError as error:
+    except (XrayError, _LookupFailed) as error:
         outcome.error = str(error)
         return outcome
     for key, nodeids in users.items():

@@ -377,3 +377,93 @@ def test_check_off_by_ini_false(pytester: pytest.Pytester, run_xray: RunXray) ->
     pytester.makeini("[pytest]\nxray_check = false\n")
     pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
     assert run_xray().result.ret == pytest.ExitCode.OK
+
+
+@pytest.mark.parametrize("flavor", ["server", "cloud"])
+def test_wrong_context_path_is_one_error_not_250_bad_keys(
+    pytester: pytest.Pytester,
+    run_xray: RunXray,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    flavor: str,
+) -> None:
+    # Every lookup at a wrong address is refused the same way (404): that is the address's
+    # fault, found in a few requests, not 250 keys that are not Tests after 53 requests.
+    emulator: XrayEmulator = request.getfixturevalue(f"{flavor}_env")
+    monkeypatch.setenv("XRAY_URL", f"{emulator.url}/jira")
+    pytester.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.xray(*[f'CALC-{n}' for n in range(1, 251)])\ndef test_many(): pass\n"
+    )
+    run = run_xray("--xray-check")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    # Cloud authenticates first, at the same wrong address.
+    endpoint = "rest/raven/2.0/api/test" if flavor == "server" else "api/v2/authenticate"
+    run.result.stderr.fnmatch_lines(
+        [
+            f"ERROR: pytest-xray: --xray-check: cannot check the Xray keys: {emulator.url}/jira/"
+            f"{endpoint}*404*; check xray_url (--xray-url, XRAY_URL): every lookup got this "
+            "answer, whatever its keys",
+            "No test was run; *",
+        ]
+    )
+    assert "CALC-1:" not in run.output
+    assert len(emulator.requests) <= 4
+    assert_no_secret(run.output)
+
+
+def test_keys_refused_alike_in_both_halves_after_an_answer_are_the_keys(
+    pytester: pytest.Pytester, run_xray: RunXray, server_env: XrayEmulator
+) -> None:
+    """Once Xray has answered a lookup, the same refusal of two halves is about their keys."""
+    pytester.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.xray(*[f'CALC-{n}' for n in range(1, 103)])\ndef test_a(): pass\n"
+    )
+    # The first batch (100 keys) is answered; the second, [101, 102], and both its halves not.
+    server_env.inject(delay=0.001, match="api/test")
+    server_env.inject(status=400, times=3, body=json.dumps({"error": "no"}), match="api/test")
+    run = run_xray("--xray-check")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert lookups(server_env)[1:] == [["CALC-101", "CALC-102"], ["CALC-101"], ["CALC-102"]]
+    run.result.stderr.fnmatch_lines(
+        [
+            "*99 of 102 Xray keys*",  # CALC-1..3 are Tests
+            "  CALC-4: used by *",
+            "  CALC-101: Xray refused it (*answered 400: no); used by *",
+            "  CALC-102: Xray refused it (*answered 400: no); used by *",
+        ]
+    )
+
+
+def test_keys_refused_differently_are_split_before_any_answer(
+    pytester: pytest.Pytester, run_xray: RunXray, server_env: XrayEmulator
+) -> None:
+    """Both halves refused, each naming its own key, as Jira does: the keys are at fault."""
+    pytester.makepyfile(
+        "import pytest\n"
+        "@pytest.mark.xray('CALC-404', 'CALC-1', 'CALC-2', 'CALC-405')\ndef test_a(): pass\n"
+    )
+
+    def refuse(key: str, times: int = 1) -> None:
+        body = json.dumps({"error": f"An issue with key '{key}' does not exist."})
+        server_env.inject(status=400, times=times, body=body, match="api/test")
+
+    refuse("CALC-404", times=2)  # the batch, its first half [404, 1]
+    refuse("CALC-405")  # its second half [2, 405]: another answer, so the keys are at fault
+    refuse("CALC-404")  # [404]
+    server_env.inject(delay=0.001, times=2, match="api/test")  # [1], [2] answered
+    refuse("CALC-405")  # [405]
+    run = run_xray("--xray-check")
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert lookups(server_env) == [
+        ["CALC-404", "CALC-1", "CALC-2", "CALC-405"], ["CALC-404", "CALC-1"],
+        ["CALC-2", "CALC-405"], ["CALC-404"], ["CALC-1"], ["CALC-2"], ["CALC-405"],
+    ]  # fmt: skip
+    run.result.stderr.fnmatch_lines(
+        [
+            "*2 of 4 Xray keys*",
+            "  CALC-404: Xray refused it (*'CALC-404' does not exist.); used by *",
+            "  CALC-405: Xray refused it (*'CALC-405' does not exist.); used by *",
+        ]
+    )
