@@ -32,7 +32,7 @@ from pytest_xray.defaults import (
 )
 from pytest_xray.markers import ISSUE_KEY
 from pytest_xray.model import Outcome
-from pytest_xray.template import TemplateError, render_summary
+from pytest_xray.template import SUMMARY_LIMIT, TemplateError, fit_summary, render_summary
 from pytest_xray.values import (
     Sources,
     is_cloud_host,
@@ -282,7 +282,15 @@ def resolve(
     environments, _ = sources.lines(
         "--xray-environment", "XRAY_ENVIRONMENTS", "xray_environments", ","
     )
-    labels, _ = sources.lines(None, "XRAY_TEST_LABELS", "xray_test_labels", ",")
+    labels, labels_where = sources.lines(None, "XRAY_TEST_LABELS", "xray_test_labels", ",")
+    for label in labels:
+        if any(character.isspace() for character in label):
+            raise usage_error(
+                labels_where,
+                f"the label {label!r} contains a space, which Jira labels cannot: write "
+                f"{'_'.join(label.split())!r}, or separate labels with "
+                + ("commas." if labels_where == "XRAY_TEST_LABELS" else "new lines."),
+            )
     create_cli: bool | None = config.getoption("xray_create_tests")
     create_tests = bool(create_cli) or bool(
         parse_bool(sources.get(None, "XRAY_CREATE_TESTS", "xray_create_tests"))
@@ -295,10 +303,18 @@ def resolve(
         )
     summary_value = sources.get("--xray-summary", "XRAY_SUMMARY", "xray_summary")
     summary = summary_value.text if summary_value is not None else None
+    if summary_value is not None and len(summary_value.text) > SUMMARY_LIMIT:
+        raise usage_error(
+            summary_value.where,
+            f"{len(summary_value.text)} characters; Jira takes at most {SUMMARY_LIMIT} in a "
+            "summary: shorten it (put the details in --xray-description).",
+        )
     # Rendered once, by the process that builds the payload (not by each xdist worker).
     if summary_value is not None and not hasattr(config, "workerinput"):
         try:
-            summary = render_summary(summary_value.text, env, Path(config.invocation_params.dir))
+            summary = fit_summary(
+                render_summary(summary_value.text, env, Path(config.invocation_params.dir))
+            )
         except TemplateError as error:
             raise usage_error(summary_value.where, str(error)) from None
     output_text = sources.text("--xray-output", "XRAY_OUTPUT", "xray_output")

@@ -13,7 +13,15 @@ from string import Formatter
 
 import pytest
 
-__all__ = ["BRANCH_VARIABLES", "PLACEHOLDERS", "TemplateError", "current_branch", "render_summary"]
+__all__ = [
+    "BRANCH_VARIABLES",
+    "PLACEHOLDERS",
+    "SUMMARY_LIMIT",
+    "TemplateError",
+    "current_branch",
+    "fit_summary",
+    "render_summary",
+]
 
 PLACEHOLDERS = ("date", "time", "host", "branch", "python", "pytest")
 BRANCH_VARIABLES = (
@@ -46,6 +54,8 @@ _REF_PREFIXES = ("refs/heads/", "refs/tags/", "refs/remotes/origin/", "origin/")
 """Cut from a variable's value: Azure and CodeBuild give refs, Jenkins' git plugin
 ``origin/main``."""
 _GIT_TIMEOUT = 5.0
+SUMMARY_LIMIT = 255
+"""Jira refuses a longer summary."""
 
 
 class TemplateError(ValueError):
@@ -116,3 +126,11 @@ def render_summary(
         return template.format_map({name: values[name]() for name in set(names)})
     except (ValueError, TypeError) as error:
         raise TemplateError(f"{template!r}: {error}; known placeholders: {known}.") from None
+
+
+def fit_summary(summary: str) -> str:
+    """``summary`` cut to Jira's :data:`SUMMARY_LIMIT` characters, ending with ``…`` when cut
+    (a placeholder's value, such as a long branch name, can make a short template too long)."""
+    if len(summary) <= SUMMARY_LIMIT:
+        return summary
+    return summary[: SUMMARY_LIMIT - 1].rstrip() + "…"

@@ -307,3 +307,46 @@ def test_summary_template_in_a_run(
     text = usage_error(pytester.runpytest("--xray", "--xray-summary=Run {when}"))
     assert "--xray-summary: unknown placeholder {when}" in text
     assert "{date}, {time}, {host}, {branch}, {python}, {pytest}" in text
+
+
+def test_long_summary_template_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    text = usage_error(pytester.runpytest("--xray", "--xray-summary=" + "x" * 256))
+    assert "--xray-summary: 256 characters; Jira takes at most 255 in a summary" in text
+    assert len(text.strip().splitlines()) <= 2
+
+
+def test_summary_over_255_characters_once_filled_in_is_cut(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    monkeypatch.setenv("GITHUB_REF_NAME", "feature/" + "b" * 300)
+    monkeypatch.setenv("XRAY_SUMMARY", "Nightly {branch}")
+    summary = run_xray().payload["info"]["summary"]
+    assert len(summary) == 255
+    assert summary == "Nightly feature/" + "b" * 238 + "…"
+    monkeypatch.setenv("XRAY_SUMMARY", "x" * 255)  # exactly the limit: kept as it is
+    assert run_xray().payload["info"]["summary"] == "x" * 255
+
+
+@pytest.mark.parametrize(
+    ("ini", "env", "fragments"),
+    [
+        ("", "nightly, smoke test", ["XRAY_TEST_LABELS: the label 'smoke test' contains a space",
+                                     "'smoke_test'", "commas"]),
+        ("xray_test_labels =\n    nightly\n    smoke\ttest", None,
+         ["ini key xray_test_labels: the label 'smoke\\ttest' contains a space", "new lines"]),
+    ],
+)  # fmt: skip
+def test_labels_with_spaces_are_a_usage_error(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    ini: str,
+    env: str | None,
+    fragments: list[str],
+) -> None:
+    pytester.makepyfile("def test_a(): pass\n")
+    pytester.makeini(f"[pytest]\nxray_create_tests = true\nxray_project = CALC\n{ini}\n")
+    if env is not None:
+        monkeypatch.setenv("XRAY_TEST_LABELS", env)
+    usage_error(pytester.runpytest("--xray"), *fragments)
