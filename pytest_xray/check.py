@@ -26,7 +26,10 @@ from pytest_xray.settings import Settings
 if TYPE_CHECKING:
     from pytest_xray.client import XrayClient
 
-__all__ = ["CheckOutcome", "PreflightCheck", "check_key", "check_keys", "keys_of"]
+__all__ = ["PREFIX", "CheckOutcome", "PreflightCheck", "check_key", "check_keys", "keys_of"]
+
+PREFIX = "pytest-xray: --xray-check: "
+"""How every message of a failed check starts (the CI summary labels such a failure)."""
 
 REFUSED_STATUSES = frozenset({200, 400, 404, 422})
 """Answers that mean Xray (or Jira's JQL) refused a lookup because of its keys: a batch so
@@ -68,12 +71,12 @@ class CheckOutcome:
             return self.relayed
         if self.error is not None:
             return (
-                f"pytest-xray: --xray-check: cannot check the Xray keys: {self.error}\n"
+                f"{PREFIX}cannot check the Xray keys: {self.error}\n"
                 "No test was run; fix the connection or the credentials, or run without "
                 "--xray-check."
             )
         head = (
-            f"pytest-xray: --xray-check: {len(self.problems)} of {self.checked} Xray keys of the "
+            f"{PREFIX}{len(self.problems)} of {self.checked} Xray keys of the "
             f"collected tests are not Tests in {self.url} (no such issue, or an issue of "
             "another type); no test was run:"
         )

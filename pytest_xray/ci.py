@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from pytest_xray.check import PREFIX as CHECK_PREFIX
 from pytest_xray.publish import PublishResult
 from pytest_xray.settings import Settings
 
@@ -70,6 +71,20 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _failure_bullets(error: str) -> list[str]:
+    """A failure as Markdown bullets, labelled by what failed (the pre-flight check, or the
+    upload): one per line of the message, the indented lines (a check's keys) nested."""
+    label = "upload"
+    if error.startswith(CHECK_PREFIX):
+        label, error = "check", error[len(CHECK_PREFIX) :]
+    first, *rest = error.splitlines() or [""]
+    bullets = [f"- **{label} FAILED**: {_cell(first)}"]
+    bullets += [
+        f"{'  ' if line[:1].isspace() else ''}- {_cell(line)}" for line in rest if line.strip()
+    ]
+    return bullets
+
+
 def github_summary(record: Mapping[str, Any]) -> str:
     """A Markdown section for ``$GITHUB_STEP_SUMMARY``."""
     lines = ["### Xray", ""]
@@ -90,13 +105,15 @@ def github_summary(record: Mapping[str, Any]) -> str:
         f"not recorded by Xray: **{_cell(item['test_key'])}**: {_cell(item['message'])}"
         for item in record["not_recorded"]
     ]
+    bullets = [f"- {note}" for note in notes]
     if record["error"]:
-        notes.append(f"**upload FAILED**: {_cell(record['error'])}")
-    notes += [_code_after_colon(line) for line in record["resend"]]
-    notes += [_cell(w) for w in record["warnings"]]
-    if notes:
-        lines.append("")
-        lines += [f"- {note}" for note in notes]
+        bullets += _failure_bullets(record["error"])
+    bullets += [f"- {_code_after_colon(line)}" for line in record["resend"]]
+    bullets += [f"- {_cell(w)}" for w in record["warnings"]]
+    if bullets:
+        if lines[-1]:
+            lines.append("")
+        lines += bullets
     return "\n".join(lines) + "\n\n"
 
 

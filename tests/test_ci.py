@@ -170,6 +170,34 @@ def test_github_summary_of_a_failed_upload(
     assert_no_secret(text)
 
 
+def test_github_summary_of_a_failed_check(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check's own label, and each key at fault a bullet of its own."""
+    summary = suite.path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    with XrayEmulator(users={USER: PASSWORD}, known_tests={"CALC-1"}) as server:
+        run = run_xray(f"--xray-url={server.url}", "--xray-check")
+        url = server.url
+    assert run.result.ret == pytest.ExitCode.USAGE_ERROR
+    assert summary.read_text() == (
+        "### Xray\n\n"
+        f"- **check FAILED**: 2 of 3 Xray keys of the collected tests are not Tests in {url} "
+        "(no such issue, or an issue of another type); no test was run:\n"
+        "  - CALC-2: used by test_suite.py::test_iterations[1], "
+        "test_suite.py::test_iterations[2]\n"
+        "  - CALC-404: used by test_suite.py::test_unknown\n"
+        "- Fix the keys in @pytest.mark.xray, or create the Tests in Xray.\n\n"
+    )
+
+
+def test_github_summary_of_a_multi_line_upload_error() -> None:
+    record = outcome_record(PublishResult(results=1, tests=1), error="it failed:\n  why | here")
+    assert github_summary(record).endswith(
+        "\n- **upload FAILED**: it failed:\n  - why \\| here\n\n"
+    )
+
+
 def test_github_summary_escapes_table_cells() -> None:
     result = PublishResult(results=1, tests=1, uploaded=ImportResult(key="CALC-1"), browse_url=None)
     result.statuses.update({"A|B": 1})
