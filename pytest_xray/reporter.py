@@ -140,7 +140,12 @@ class XrayReporter:
             lines.append((f"outcome written to {self.settings.result_file}", False))
         quiet = self.config.getoption("verbose") < -1  # -qq; get_verbosity() is pytest 8+
         if quiet and not any(is_error for _, is_error in lines):
-            return
+            # Still say what the report left out (evidence over a limit, output cut): nobody
+            # would learn it otherwise.
+            left_out = set(result.warnings)
+            lines = [(text, is_error) for text, is_error in lines if text in left_out]
+            if not lines:
+                return
         terminalreporter.write_sep("-", "xray")
         for text, is_error in lines:
             terminalreporter.write_line(f"xray: {text}", red=is_error, bold=is_error)

@@ -285,6 +285,28 @@ def test_per_upload_limit_is_kept_while_the_test_runs(
     ]
 
 
+def test_left_out_and_cut_evidence_is_named_even_with_qq(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("CALC-1")
+        def test_a(xray_evidence):
+            xray_evidence(b"x" * 2000, filename="big.bin")
+            print("y" * 3000)
+            assert False
+        """
+    )
+    run = run_xray("-qq", "--xray-evidence-max-file=1K")
+    lines = [line for line in run.result.outlines if line.startswith("xray: ")]
+    assert [line.split(": ")[1] for line in lines] == ["evidence left out", "evidence cut"]
+    assert "big.bin (2000 bytes) is over the per-file limit of 1 KiB" in lines[0]
+    assert "test_a: output.txt (last" in lines[1]
+    quiet = run_xray("-qq", "--xray-output=quiet.json")  # nothing left out: nothing to say
+    assert not [line for line in quiet.result.outlines if line.startswith("xray: ")]
+
+
 def test_unreadable_file_is_named_and_the_test_still_passes(
     pytester: pytest.Pytester, run_xray: RunXray
 ) -> None:
