@@ -1,9 +1,11 @@
-"""Merging the reports of CI shards into one Xray JSON document: pure functions, no I/O.
+"""Merging the reports of CI shards into one Xray JSON document.
 
 Each shard of a split suite writes its report (``--xray-output``); one final job merges them and
 uploads the result, so that every shard's results land in one Test Execution. Entries of the same
 Xray Test become iterations of one Test Run; the execution's settings (product, execution key,
 project, Test Plan, environments, version, revision) must agree between the reports.
+:func:`merge_reports` is a pure function; :func:`read_inputs` reads the files, JUnit XML ones
+(Surefire writes one per test class) converted to Xray JSON on the way.
 """
 
 from __future__ import annotations
@@ -11,14 +13,20 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from pathlib import PurePath
-from typing import Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any
 
-from pytest_xray.payload import _unique, worst_status
+from pytest_xray.junit import JUnitRun, is_xml, read_junit
+from pytest_xray.payload import _unique, build_payload, format_time, worst_status
+from pytest_xray.report import read_report
 
-__all__ = ["MergeError", "merge_reports"]
+if TYPE_CHECKING:
+    from pytest_xray.settings import Settings
+
+__all__ = ["MergeError", "merge_reports", "read_inputs"]
 
 Payload = dict[str, Any]
 
@@ -350,6 +358,66 @@ def _identity(entry: Payload) -> str:
     if isinstance(info, dict) and isinstance(info.get("definition"), str):
         return f"definition:{info.get('projectKey')}:{info['definition']}"
     return "testInfo:" + json.dumps(info, sort_keys=True)
+
+
+def read_inputs(
+    paths: Sequence[Path],
+    settings: Callable[[], Settings],
+    key_from: re.Pattern[str] | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> list[tuple[str, Payload]]:
+    """The files to merge as ``(name, report)``, in the order given.
+
+    Xray JSON reports are read as saved. JUnit XML files (:func:`~pytest_xray.junit.is_xml`)
+    are converted as ``pytest-xray upload results.xml`` converts one, with ``settings()``
+    (called once, and only when a JUnit file is among ``paths``: the product's status names,
+    project, execution settings, ``create_tests``) and ``key_from``; each file is one report,
+    like a shard. ``announce`` gets one line on the testcases read.
+
+    Raises :class:`MergeError` when JUnit files are given without a project or an execution
+    (a later upload of the merged report could not create one) or none of them has a testcase
+    with a key; :class:`~pytest_xray.report.ReportError` and
+    :class:`~pytest_xray.junit.JUnitError` for a file that cannot be read.
+    """
+    junit = [path for path in paths if is_xml(path)]
+    converted: dict[Path, Payload] = {}
+    if junit:
+        chosen = settings()
+        if chosen.project is None and chosen.execution is None:
+            raise MergeError(
+                f"{junit[0]} is JUnit XML, and its results need a project: pass --xray-project "
+                "KEY (or XRAY_PROJECT), or --xray-execution KEY to add to an existing one."
+            )
+        runs = {
+            path: read_junit(path, key_from, create_tests=chosen.create_tests) for path in junit
+        }
+        converted = _converted(runs, chosen, announce)
+    return [
+        (str(path), converted[path] if path in converted else read_report(path)) for path in paths
+    ]
+
+
+def _converted(
+    runs: dict[Path, JUnitRun], settings: Settings, announce: Callable[[str], None] | None
+) -> dict[Path, Payload]:
+    """Xray JSON for each JUnit file; one summary for all, as they become one execution."""
+    results = sum(len(run.execution.results) for run in runs.values())
+    testcases = sum(run.testcases for run in runs.values())
+    unkeyed = sum(run.unkeyed for run in runs.values())
+    files = f"{len(runs)} JUnit XML files" if len(runs) > 1 else str(next(iter(runs)))
+    if announce is not None:
+        left_out = f"; {unkeyed} without an Xray key left out" if unkeyed else ""
+        announce(f"read {testcases} testcases from {files}: {results} results{left_out}")
+    if not results:
+        raise MergeError(
+            f"no testcase of {files} has an Xray key (a test_key property); --key-from REGEX "
+            "finds keys in the testcase names, --xray-create-tests reports them by definition."
+        )
+    if settings.summary is None and settings.execution is None:
+        start = format_time(min(run.execution.start for run in runs.values()))
+        named = files if len(runs) > 1 else next(iter(runs)).name
+        settings = replace(settings, summary=f"Test results from {named}, run at {start}")
+    return {path: build_payload(run.execution, settings) for path, run in runs.items()}
 
 
 def merge_reports(reports: Sequence[tuple[str, Payload]]) -> Payload:

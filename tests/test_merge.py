@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,13 @@ from typing import Any
 import pytest
 
 from pytest_xray.cli import main
-from pytest_xray.merge import MergeError, merge_reports
+from pytest_xray.emulator import XrayEmulator
+from pytest_xray.merge import MergeError, merge_reports, read_inputs
 from pytest_xray.model import Execution, Outcome, TestResult
 from pytest_xray.payload import build_payload
-from pytest_xray.settings import Settings
-from tests.conftest import validate
+from pytest_xray.report import write_report
+from pytest_xray.settings import CLOUD_STATUSES, Settings
+from tests.conftest import PAT, validate
 
 Report = dict[str, Any]
 T0 = 1_700_000_000.0
@@ -397,3 +400,111 @@ def test_console_script_names_the_malformed_report(tmp_path: Path) -> None:
     assert (done.returncode, done.stderr) == (
         1, "pytest-xray: error: x.json: tests[1] (K-3) has no status.\n",
     )  # fmt: skip
+
+
+def _surefire(cls: str, *cases: str) -> str:
+    """A Surefire file of one test class; each case is ``name:key`` (key optional) and fails
+    when its name starts with ``bad``."""
+    body = ""
+    for case in cases:
+        name, _, key = case.partition(":")
+        props = f'<properties><property name="test_key" value="{key}"/></properties>' if key else ""
+        failure = '<failure message="boom">trace</failure>' if name.startswith("bad") else ""
+        body += f'<testcase name="{name}" classname="com.acme.{cls}" time="1">'
+        body += f"{props}{failure}</testcase>"
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<testsuite name="com.acme.{cls}" '
+        f'timestamp="2024-05-01T10:00:00+02:00">{body}</testsuite>\n'
+    )
+
+
+@pytest.fixture
+def surefire(tmp_path: Path) -> list[Path]:
+    """Surefire's reports folder: one file per test class."""
+    folder = tmp_path / "target" / "surefire-reports"
+    folder.mkdir(parents=True)
+    files = {
+        "TEST-com.acme.ATest.xml": _surefire("ATest", "adds:CALC-1", "bad_divides:CALC-2", "plain"),
+        "TEST-com.acme.BTest.xml": _surefire("BTest", "again:CALC-1", "other"),
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return sorted(folder.iterdir())
+
+
+def test_surefire_files_merge_into_one_report(
+    surefire: list[Path],
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines: list[str] = []
+    settings = Settings(enabled=True, project="CALC", create_tests=True, revision="abc")
+    reports = read_inputs(surefire, lambda: settings, announce=lines.append)
+    merged = validate(merge_reports(reports), "server")
+    assert lines == ["read 5 testcases from 2 JUnit XML files: 5 results"]
+    assert merged["info"]["project"] == "CALC"
+    assert merged["info"]["revision"] == "abc"
+    assert merged["info"]["summary"].startswith("Test results from 2 JUnit XML files, run at ")
+    tests = {t.get("testKey") or t["testInfo"]["definition"]: t for t in merged["tests"]}
+    assert list(tests) == ["CALC-1", "CALC-2", "com.acme.ATest.plain", "com.acme.BTest.other"]
+    assert [(i["name"], i["status"]) for i in tests["CALC-1"]["iterations"]] == [
+        (str(surefire[0]), "PASS"),
+        (str(surefire[1]), "PASS"),
+    ]
+    assert tests["CALC-2"]["status"] == "FAIL"
+    assert tests["com.acme.BTest.other"]["testInfo"]["testType"] == "Generic"
+    # The merged report goes to Xray like any saved report.
+    path = write_report(merged, surefire[0].parent / "all.json")
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    status = main(["upload", str(path), f"--xray-url={server.url}"])
+    assert status == 0, capsys.readouterr().err
+    [execution] = server.executions.values()
+    assert {key: run["status"] for key, run in execution.runs.items() if key in tests} == {
+        "CALC-1": "PASS",
+        "CALC-2": "FAIL",
+    }
+    assert len(server.created_tests) == 2
+
+
+def test_junit_files_take_the_products_names_from_the_settings(surefire: list[Path]) -> None:
+    cloud = Settings(enabled=True, cloud=True, statuses=CLOUD_STATUSES, execution="CALC-77")
+    merged = validate(merge_reports(read_inputs(surefire, lambda: cloud)), "cloud")
+    assert merged["testExecutionKey"] == "CALC-77"
+    assert "summary" not in merged["info"]  # an existing execution keeps its summary
+    assert {t["testKey"]: t["status"] for t in merged["tests"]} == {
+        "CALC-1": "PASSED",
+        "CALC-2": "FAILED",
+    }
+
+
+def test_junit_files_and_json_reports_merge_and_must_agree(
+    surefire: list[Path], tmp_path: Path
+) -> None:
+    shard = tmp_path / "shard-0.json"
+    shard.write_text(json.dumps(report(plain("CALC-1", "FAIL"), plain("CALC-9", "PASS"))))
+    server = Settings(enabled=True, project="CALC")
+    merged = merge_reports(read_inputs([shard, *surefire], lambda: server))
+    assert merged["info"]["summary"] == "pytest run"  # the first report's
+    assert [i["status"] for i in merged["tests"][0]["iterations"]] == ["FAIL", "PASS", "PASS"]
+    cloud = Settings(enabled=True, project="CALC", cloud=True, statuses=CLOUD_STATUSES)
+    with pytest.raises(MergeError, match=r"shard-0\.json was written for Xray Server / Data"):
+        merge_reports(read_inputs([shard, *surefire], lambda: cloud))
+
+    def unwanted() -> Settings:
+        raise AssertionError("settings are resolved only for JUnit files")
+
+    assert read_inputs([shard], unwanted) == [(str(shard), json.loads(shard.read_text()))]
+
+
+def test_junit_files_need_a_project_and_a_key(surefire: list[Path]) -> None:
+    with pytest.raises(MergeError) as raised:
+        read_inputs(surefire, lambda: Settings(enabled=True))
+    assert str(raised.value) == (
+        f"{surefire[0]} is JUnit XML, and its results need a project: pass --xray-project KEY "
+        "(or XRAY_PROJECT), or --xray-execution KEY to add to an existing one."
+    )
+    unkeyed = surefire[0].with_name("TEST-com.acme.CTest.xml")
+    unkeyed.write_text(_surefire("CTest", "one", "two"))
+    with pytest.raises(MergeError, match=f"^no testcase of {re.escape(str(unkeyed))} has an Xray"):
+        read_inputs([unkeyed], lambda: Settings(enabled=True, project="CALC"))
