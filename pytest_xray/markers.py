@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
 import re
-from collections.abc import Iterable
+import types
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
+from _pytest.mark.structures import ParameterSet  # what pytest.param() returns (7.4 to 9)
 
 from pytest_xray.model import XrayMark
 
@@ -134,23 +137,100 @@ def parse_item(item: pytest.Item) -> XrayMark | None:
     )
 
 
-def _printable(value: Any) -> bool:
+_NAMED = (type, types.FunctionType, types.BuiltinFunctionType, types.MethodType, types.ModuleType)
+
+
+def _readable(value: Any) -> str | None:
+    """The text of a parameter value that is the same in every run, or ``None``: a function,
+    class or module by its qualified name (as pytest names it in test ids), anything else by
+    its ``str()`` unless that is ``object``'s default or holds an address (``<... at 0x7f..>``),
+    which changes from run to run. A ``str()`` that raises has no text either."""
     if value is None or isinstance(value, (str, bytes, int, float, complex, bool)):
-        return True
-    cls: Any = type(value)
-    return bool(cls.__str__ is not object.__str__ or cls.__repr__ is not object.__repr__)
+        return str(value)
+    try:
+        if isinstance(value, _NAMED):
+            name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+            if isinstance(name, str) and name:
+                return name.rpartition("<locals>.")[2]
+            return None
+        cls: Any = type(value)
+        if cls.__str__ is object.__str__ and cls.__repr__ is object.__repr__:
+            return None
+        text = str(value)
+    except Exception:  # a user's __str__ may raise anything: the id names the value instead
+        return None
+    return None if " at 0x" in text else text
+
+
+def _id_text(value: object) -> str | None:
+    """An entry of ``ids=`` (or what an ``ids`` function returned) as pytest shows it."""
+    if value is None:
+        return None
+    if isinstance(value, (str, int, float, bool, enum.Enum)):
+        return str(value)
+    name = getattr(value, "__name__", None)
+    return name if isinstance(name, str) else None
+
+
+def _parametrize_source(item: pytest.Item, name: str) -> tuple[Any, Any] | None:
+    """``(argvalues, ids)`` of the ``parametrize`` marker, else the parametrized fixture, that
+    gives the argument ``name`` its values."""
+    for mark in item.iter_markers("parametrize"):
+        argnames = mark.args[0] if mark.args else mark.kwargs.get("argnames", ())
+        if isinstance(argnames, str):
+            argnames = [part.strip() for part in argnames.split(",")]
+        if name in argnames:
+            values = mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues")
+            ids = mark.args[3] if len(mark.args) > 3 else mark.kwargs.get("ids")
+            return values, ids
+    fixtureinfo = getattr(item, "_fixtureinfo", None)
+    definitions = getattr(fixtureinfo, "name2fixturedefs", {}).get(name)
+    if definitions:  # @pytest.fixture(params=..., ids=...)
+        return getattr(definitions[-1], "params", None), getattr(definitions[-1], "ids", None)
+    return None
+
+
+def _parameter_id(item: pytest.Item, name: str, index: int | None, value: object) -> str:
+    """The id pytest gave ``value``, of argument ``name``, on its own: ``pytest.param(id=...)``,
+    else ``ids=[...][index]`` (or what an ``ids`` function returns for it), else
+    ``{name}{index}``. Only sought for a value with no readable text, so rarely."""
+    if index is None:
+        return name
+    fallback = f"{name}{index}"
+    try:
+        source = _parametrize_source(item, name)
+        if source is None:
+            return fallback
+        values, ids = source
+        if isinstance(values, Sequence) and index < len(values):
+            entry = values[index]
+            if isinstance(entry, ParameterSet) and isinstance(entry.id, str):
+                return entry.id
+        if isinstance(ids, Sequence) and not isinstance(ids, str):
+            text = _id_text(ids[index]) if index < len(ids) else None
+        elif callable(ids):
+            text = _id_text(ids(value))
+        else:
+            text = None
+    except Exception:  # ids come from user code: never a collection crash over a label
+        return fallback
+    return text or fallback
 
 
 def item_parameters(item: pytest.Item) -> tuple[tuple[str, str], ...]:
-    """``(name, value)`` pairs of a parametrized test: ``str()`` of each value, or the
-    test id's part where the value has no readable text (an object without ``__repr__``)."""
+    """``(name, value)`` pairs of a parametrized test: the readable text of each value (see
+    :func:`_readable`), else that parameter's own id (``pytest.param(id=...)``, ``ids=``, or
+    ``{name}{index}``), which names it the same way in every run."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
         return ()
     params: dict[str, Any] = callspec.params
+    indices: dict[str, int] = getattr(callspec, "indices", {})
     pairs = []
     for name, value in params.items():
-        text = str(value) if _printable(value) else callspec.id
+        text = _readable(value)
+        if text is None:
+            text = _parameter_id(item, name, indices.get(name), value)
         if len(text) > PARAMETER_VALUE_LIMIT:
             text = text[: PARAMETER_VALUE_LIMIT - 1] + "…"
         pairs.append((name, text))

@@ -97,3 +97,103 @@ def test_documented_signature_matches_the_parser(
     assert entry["defects"] == ["CALC-9"]
     assert entry["testInfo"]["requirementKeys"] == ["CALC-8"]
     assert entry["customFields"] == [{"id": "f", "value": 1}]
+
+
+def test_a_parameter_whose_str_raises_is_named_by_its_id(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        class Broken:
+            def __str__(self):
+                raise RuntimeError("no text")
+        @pytest.mark.xray("CALC-1")
+        @pytest.mark.parametrize("obj", [Broken(), Broken()], ids=["first", None])
+        def test_p(obj): pass
+        """
+    )
+    run = run_xray()
+    assert run.result.ret == 0, run.output
+    assert "INTERNALERROR" not in run.output
+    iterations = run.test("CALC-1")["iterations"]
+    assert [i["parameters"] for i in iterations] == [
+        [{"name": "obj", "value": "first"}],
+        [{"name": "obj", "value": "obj1"}],
+    ]
+
+
+def test_parameter_values_are_the_same_in_every_run(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """Functions and classes by name; objects whose text holds an address, or that have no
+    text, by their own id: ``ids=``, ``pytest.param(id=...)``, an ``ids`` function, a
+    parametrized fixture's ids, else ``{name}{index}``; never by the whole test id."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def double(x): return 2 * x
+
+        class Thing:
+            def method(self): pass
+
+        class Opaque:
+            pass
+
+        def make():
+            def inner(): pass
+            return inner
+
+        def name_of(value):
+            return "named" if isinstance(value, Opaque) else None
+
+        @pytest.fixture(params=[Opaque()], ids=["fixture-id"])
+        def fix(request):
+            return request.param
+
+        @pytest.mark.xray("CALC-1")
+        @pytest.mark.parametrize("n", [1])
+        @pytest.mark.parametrize(
+            "func, kind, obj",
+            [
+                (double, Thing, Opaque()),
+                (lambda: 0, Thing().method, object()),
+                pytest.param(make(), int, Opaque(), id="own"),
+            ],
+            ids=["first", None, "ignored"],
+        )
+        @pytest.mark.parametrize("other", [Opaque()], ids=name_of)
+        def test_p(func, kind, obj, n, other, fix): pass
+        """
+    )
+    runs = [run_xray().test("CALC-1")["iterations"] for _ in range(2)]
+    assert [i["parameters"] for i in runs[0]] == [i["parameters"] for i in runs[1]]
+    iterations = runs[0]
+    values = [{p["name"]: p["value"] for p in i["parameters"]} for i in iterations]
+    assert values == [
+        {
+            "func": "double",
+            "kind": "Thing",
+            "obj": "first",
+            "n": "1",
+            "other": "named",
+            "fix": "fixture-id",
+        },
+        {
+            "func": "<lambda>",
+            "kind": "Thing.method",
+            "obj": "obj1",
+            "n": "1",
+            "other": "named",
+            "fix": "fixture-id",
+        },
+        {
+            "func": "inner",
+            "kind": "int",
+            "obj": "own",
+            "n": "1",
+            "other": "named",
+            "fix": "fixture-id",
+        },
+    ]
