@@ -12,12 +12,13 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Progress", "ProgressFile", "progress_path"]
+__all__ = ["Progress", "ProgressFile", "keep_unsent", "progress_path"]
 
 _VERSION = 1
 
@@ -101,12 +102,56 @@ class ProgressFile:
         except OSError as error:
             self.error = f"cannot record the upload progress in {self.path}: {error.strerror}"
 
+    def start(self, total: int) -> None:
+        """Record that the report is to be sent and nothing is yet: from now on, until every
+        result is recorded, the report counts as unsent (see :func:`keep_unsent`)."""
+        self.save(Progress(sha256=self._sha256, total=total))
+
+    def unsent(self) -> bool:
+        """Whether the report may hold results Xray did not record: its progress shows a send
+        that did not complete, or belongs to another version of it, or cannot be read. A report
+        without a progress file (a dry run's, or one written without an Xray URL) was never to
+        be sent."""
+        try:
+            data = json.loads(self.path.read_text("utf-8"))
+        except FileNotFoundError:
+            return False
+        except (OSError, ValueError):
+            return True
+        if not isinstance(data, dict) or data.get("sha256") != self._sha256:
+            return True
+        try:
+            return int(data.get("sent", 0)) < int(data.get("total", 0)) or bool(
+                data.get("not_recorded")
+            )
+        except (TypeError, ValueError):
+            return True
+
     def remove(self) -> None:
         """Forget the progress (a new report was written over the old one)."""
         try:
             self.path.unlink(missing_ok=True)
         except OSError as error:
             self.error = f"cannot remove the stale {self.path}: {error.strerror}"
+
+
+def keep_unsent(report: Path) -> Path | None:
+    """Move ``report`` aside when it holds results Xray may not have (see
+    :meth:`ProgressFile.unsent`), before a new run writes over it: to
+    ``NAME.<YYYYmmdd-HHMMSS>.json`` beside it (the time it was written; ``-2``, ``-3`` for a
+    name taken), its progress file with it. Returns the new path, or ``None`` when there was
+    nothing to keep. Raises :class:`OSError` when the move fails."""
+    if not report.is_file() or not ProgressFile(report).unsent():
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(report.stat().st_mtime))
+    kept, number = report.with_name(f"{report.stem}.{stamp}{report.suffix}"), 1
+    while kept.exists() or progress_path(kept).exists():
+        number += 1
+        kept = report.with_name(f"{report.stem}.{stamp}-{number}{report.suffix}")
+    report.rename(kept)
+    if progress_path(report).exists():
+        progress_path(report).rename(progress_path(kept))
+    return kept
 
 
 def _digest(path: Path) -> str:

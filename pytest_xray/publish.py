@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_xray.errors import UncertainError, XrayError
 from pytest_xray.model import Execution
 from pytest_xray.payload import build_payload
-from pytest_xray.progress import ProgressFile
+from pytest_xray.progress import ProgressFile, keep_unsent
 from pytest_xray.report import ReportError, write_report
 from pytest_xray.settings import Settings
 
@@ -54,6 +54,8 @@ class PublishResult:
     file), ``upload`` (encoding and sending); a phase that did not happen is absent."""
     warnings: list[str] = field(default_factory=list)
     """What was left out of the report (evidence over a size limit ...), one line each."""
+    kept: Path | None = None
+    """Where the previous report at ``report_path`` went, which Xray had not fully recorded."""
 
     def timing(self) -> str:
         """``session end 0.412 s (build 0.100 s, write 0.120 s, upload 0.192 s)``."""
@@ -104,24 +106,34 @@ class PublishResult:
             if not settings.upload:
                 reason = " (dry run, nothing sent)" if settings.dry_run else " (no xray_url set)"
             lines.append((f"report {verb} to {self.report_path}{reason}", False))
-            if self.failed:
-                lines.extend((text, True) for text in self.resend_lines(settings))
+        lines.extend((text, True) for text in self.resend_lines(settings))
         return lines
 
     def resend_lines(self, settings: Settings) -> list[str]:
         """How to send what did not land: the resend command, or the choices when a create
-        may have made an execution; empty when there is nothing to resend."""
-        if self.report_path is None or not self.failed:
-            return []
-        command = shlex.join(["pytest-xray", "upload", str(self.report_path)])
-        command = " ".join([command, *settings.resend_args])
-        if self.uncertain is None:
-            return [f"resend it with: {command}"]
-        return [
-            f"look in Jira for a Test Execution {self.uncertain}: Xray may have created it",
-            f"if it is there, send the results into it: {command} --xray-execution KEY",
-            f"if not, resend as a new one: {command} --new-execution",
-        ]
+        may have made an execution, then the command for an earlier report that was kept
+        (:attr:`kept`); empty when there is nothing to resend."""
+        lines = []
+        if self.report_path is not None and self.failed:
+            command = _resend_command(self.report_path, settings)
+            if self.uncertain is None:
+                lines.append(f"resend it with: {command}")
+            else:
+                lines += [
+                    f"look in Jira for a Test Execution {self.uncertain}: Xray may have created it",
+                    f"if it is there, send the results into it: {command} --xray-execution KEY",
+                    f"if not, resend as a new one: {command} --new-execution",
+                ]
+        if self.kept is not None:
+            lines += [
+                f"the previous report was not completely sent to Xray; it was kept as {self.kept}",
+                f"resend it with: {_resend_command(self.kept, settings)}",
+            ]
+        return lines
+
+
+def _resend_command(report: Path, settings: Settings) -> str:
+    return " ".join([shlex.join(["pytest-xray", "upload", str(report)]), *settings.resend_args])
 
 
 def _count(number: int, noun: str) -> str:
@@ -158,12 +170,22 @@ def publish(
     if report_path is not None:
         mark = time.perf_counter()
         try:
+            outcome.kept = keep_unsent(report_path)
+        except OSError as error:
+            outcome.warnings.append(
+                f"cannot keep the previous report {report_path}, which was not completely sent "
+                f"to Xray, before writing over it: {error.strerror or error}"
+            )
+        try:
             outcome.report_path = write_report(payload, report_path)
         except ReportError as error:
             outcome.report_error = str(error)
         else:
             progress = ProgressFile(outcome.report_path)
-            progress.remove()  # it described the report this run has just replaced
+            if settings.upload:
+                progress.start(outcome.tests)  # unsent until every result is recorded
+            else:
+                progress.remove()  # it described the report this run has just replaced
         outcome.phases["write"] = time.perf_counter() - mark
     if settings.upload:
         mark = time.perf_counter()

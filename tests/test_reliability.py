@@ -7,6 +7,7 @@ retries are recorded, not slept (``sleeps`` fixture), except where the wait is m
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -667,3 +668,80 @@ def test_an_internal_error_is_one_line_without_secrets() -> None:
         "via http://***@proxy"
     )
     assert internal_error(KeyError(), settings) == "internal error while uploading: KeyError"
+
+
+# -- a new run never writes over a report Xray did not fully get ----------------------------
+
+LAST = ".pytest_cache/d/xray/last-report.json"
+
+
+def kept_reports(folder: Path, stem: str) -> list[Path]:
+    """The reports kept beside ``{stem}.json``: ``{stem}.YYYYmmdd-HHMMSS[-N].json``."""
+    pattern = re.compile(re.escape(stem) + r"\.\d{8}-\d{6}(-\d+)?\.json")
+    return [path for path in folder.iterdir() if pattern.fullmatch(path.name)]
+
+
+def test_the_default_report_not_fully_sent_is_kept_by_the_next_run(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator,
+    resend: Callable[..., Resent],
+) -> None:  # fmt: skip
+    with XrayEmulator(flavor="server", tokens={PAT}) as gone:
+        down = gone.url
+    failed = run_xray(f"--xray-url={down}", "--xray-project=CALC", "--xray-retries=0",
+                      report=LAST)  # fmt: skip
+    assert "upload FAILED" in failed.output
+    first = failed.payload
+    # The same workspace, Xray back: this run's results go up, the first run's stay on disk.
+    again = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", report=LAST)
+    cache = again.report_path.parent
+    [kept] = kept_reports(cache, "last-report")
+    assert kept.name.startswith("last-report.2")
+    assert json.loads(kept.read_text()) == first
+    assert progress_path(kept).exists()
+    again.result.stdout.fnmatch_lines(
+        [
+            "*xray: uploaded to Test Execution CALC-1000*",
+            f"*xray: the previous report was not completely sent to Xray; it was kept as {kept}",
+            f"*xray: resend it with: pytest-xray upload {kept} --xray-url={server.url}",
+        ]
+    )
+    assert again.result.ret == pytest.ExitCode.OK
+    sent = resend(str(kept), f"--xray-url={server.url}")
+    assert sent.status == 0, sent.err
+    assert len(server.executions) == 2
+    assert all(set(e.runs) == KEYS for e in server.executions.values())
+    # Both were sent: the next run writes over its predecessor and keeps nothing more.
+    third = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", report=LAST)
+    assert "previous report" not in third.output
+    assert kept_reports(cache, "last-report") == [kept]
+
+
+def test_an_output_report_not_sent_is_kept_even_by_a_dry_run(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator
+) -> None:
+    """The upload broke before any request: the report still counts as unsent."""
+    suite.makeini(FIELDS_INI)
+    suite.makeconftest(BREAK_INFO)
+    failed = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json",
+                      report="r.json")  # fmt: skip
+    assert "internal error while uploading" in failed.output
+    assert not server.requests
+    (suite.path / "conftest.py").unlink()
+    dry = run_xray("--xray-dry-run", "--xray-project=CALC", "--xray-output=r.json",
+                   report="r.json")  # fmt: skip
+    [kept] = kept_reports(suite.path, "r")
+    assert json.loads(kept.read_text())["info"]["testEnvironments"] == 3
+    dry.result.stdout.fnmatch_lines(
+        [
+            "*xray: report written to *r.json (dry run, nothing sent)",
+            f"*xray: the previous report was not completely sent to Xray; it was kept as {kept}",
+            f"*xray: resend it with: pytest-xray upload {kept}",
+        ]
+    )
+    # A dry run's report was never to be sent: the next run writes over it.
+    second = run_xray("--xray-dry-run", "--xray-project=CALC", "--xray-output=r.json",
+                      report="r.json")  # fmt: skip
+    assert "previous report" not in second.output
+    assert sorted(p.name for p in suite.path.glob("r.*")) == sorted(
+        [kept.name, progress_path(kept).name, "r.json"]
+    )
