@@ -35,6 +35,15 @@ class MarkerError(Exception):
 
 
 def _check_key(nodeid: str, where: str, value: object) -> str:
+    if isinstance(value, (list, tuple, set, frozenset)) and where == "key":
+        keys = list(value)
+        if len(keys) < 2 or not all(isinstance(key, str) for key in keys):
+            keys = ["A-1", "A-2"]
+        raise MarkerError(
+            f"{nodeid}: @pytest.mark.xray {where} has {value!r} ({type(value).__name__}); "
+            f"expected {_FORM}; give several keys as separate arguments: "
+            f"@pytest.mark.xray({', '.join(repr(key) for key in keys)})."
+        )
     if not isinstance(value, str):
         raise MarkerError(
             f"{nodeid}: @pytest.mark.xray {where} has {value!r} ({type(value).__name__}); "

@@ -17,6 +17,18 @@ from tests.conftest import RunXray
         ("xray('1CALC-1')", "has '1CALC-1'"),
         ("xray(12)", "has 12 (int)"),
         ("xray(['CALC-1'])", "has ['CALC-1'] (list)"),
+        (
+            "xray(['A-1', 'A-2'])",
+            "has ['A-1', 'A-2'] (list); expected a Jira issue key such as 'CALC-12' (project key "
+            "in capitals, '-', a number); give several keys as separate arguments: "
+            "@pytest.mark.xray('A-1', 'A-2').",
+        ),
+        ("xray('CALC-1', defects=[['CALC-2']])", "defects= has ['CALC-2'] (list); expected a J"),
+        (
+            "xray(('C-1', 'C-2'))",
+            "(tuple); *; give several * arguments: @pytest.mark.xray('C-1', 'C-2').",
+        ),
+        ("xray(['C-1'])", "(list); *; give several * arguments: @pytest.mark.xray('A-1', 'A-2')."),
         ("xray('CALC-1', defect=['CALC-2'])", "unknown keyword 'defect'; known keywords: defects"),
         ("xray('CALC-1', defects='CALC-2')", "defects= must be a list of issue keys"),
         ("xray('CALC-1', defects=['bug'])", "defects= has 'bug'"),
