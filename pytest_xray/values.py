@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import pytest
 
@@ -99,23 +99,48 @@ def parse_key(value: Value | None, pattern: re.Pattern[str], form: str) -> str |
     return value.text
 
 
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def without_userinfo(text: str) -> str:
+    """``text`` (a URL, maybe without a scheme) with any ``user:password@`` shown as ``***@``.
+
+    Everything up to the last ``@`` goes, since a password may hold ``/``, ``?`` or ``#``
+    that hide it from :func:`urllib.parse.urlsplit`.
+    """
+    if "@" not in text:
+        return text
+    scheme = _SCHEME.match(text)
+    prefix = scheme.group(0) if scheme else ""
+    return f"{prefix}***@{text.rpartition('@')[2]}"
+
+
+def _port_ok(parts: SplitResult) -> bool:
+    """Whether the URL's port, if any, is a number (a password with a ``/`` in it leaves
+    part of itself where the port goes)."""
+    try:
+        return (parts.port or 0) >= 0
+    except ValueError:
+        return False
+
+
 def parse_url(value: Value | None) -> str | None:
     if value is None:
         return None
     parts = urlsplit(value.text)
+    shown = without_userinfo(value.text)
     if parts.username or parts.password:
-        shown = parts._replace(netloc=parts.hostname or "").geturl()
         raise usage_error(
             value.where,
             f"the URL {shown} carries credentials; remove them and set XRAY_USER/XRAY_PASSWORD "
             "or XRAY_TOKEN in the environment instead.",
         )
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _port_ok(parts):
         raise usage_error(
-            value.where, f"{value.text!r} is not an http(s) URL such as https://jira.example.com."
+            value.where, f"{shown!r} is not an http(s) URL such as https://jira.example.com."
         )
     if parts.query or parts.fragment:
-        raise usage_error(value.where, f"{value.text!r} must not have a query or fragment.")
+        raise usage_error(value.where, f"{shown!r} must not have a query or fragment.")
     return value.text.rstrip("/")
 
 
@@ -208,12 +233,17 @@ def parse_path(
 
 
 def parse_proxy(value: Value | None) -> str | None:
+    """A proxy URL; without a scheme it is ``http://`` (as requests and curl read it). Error
+    messages never show its ``user:password@``."""
     if value is None:
         return None
-    parts = urlsplit(value.text)
-    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+    text = value.text if _SCHEME.match(value.text) else f"http://{value.text}"
+    parts = urlsplit(text)
+    valid = bool(parts.hostname) and _port_ok(parts)
+    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not valid:
         raise usage_error(
-            value.where, f"{value.text!r} is not a proxy URL such as http://proxy:3128."
+            value.where,
+            f"{without_userinfo(value.text)!r} is not a proxy URL such as http://proxy:3128.",
         )
     if parts.password and not value.where.startswith("environment"):
         raise usage_error(
@@ -221,7 +251,7 @@ def parse_proxy(value: Value | None) -> str | None:
             "the proxy URL carries a password; put it in XRAY_PROXY (or HTTPS_PROXY) in the "
             "environment instead, where it stays out of logs and files.",
         )
-    return value.text
+    return text
 
 
 def parse_execution_fields(value: Value | None) -> Mapping[str, Any] | None:

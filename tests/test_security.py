@@ -420,7 +420,7 @@ def test_credentials_over_plain_http_are_warned_about(
 # -- proxies ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["environment", "setting"])
+@pytest.mark.parametrize("how", ["environment", "setting", "without-scheme"])
 def test_proxy(
     suite: pytest.Pytester,
     run_xray: RunXray,
@@ -438,6 +438,8 @@ def test_proxy(
         else:
             monkeypatch.delenv("HTTP_PROXY", raising=False)
             monkeypatch.delenv("http_proxy", raising=False)
+            if how == "without-scheme":
+                proxy = proxy.removeprefix("http://")
             args.append(f"--xray-proxy={proxy}")
         run = run_xray(*args)
     assert seen == [f"{server.url}/rest/raven/2.0/import/execution"]

@@ -143,6 +143,48 @@ def test_url_with_credentials_is_refused_without_echoing_them(marked: pytest.Pyt
     assert "hunter2" not in text
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "fragment"),
+    [
+        ([], {"XRAY_PROXY": "ftp://bob:prox-pw-999@proxy.corp:3128"}, "'ftp://***@proxy.corp:3128'"),
+        ([], {"XRAY_PROXY": "http://bob:prox-pw-999@proxy.corp:http"}, "'http://***@proxy.corp:http'"),
+        ([], {"XRAY_PROXY": "http://bob:prox/pw-999@proxy.corp:x"}, "'http://***@proxy.corp:x'"),
+        (["--xray-proxy=bob:prox-pw-999@proxy.corp:3128"], {}, "carries a password"),
+        (["--xray-url=bob:prox-pw-999@jira.example.com"], {}, "'***@jira.example.com'"),
+        ([], {"XRAY_URL": "https://bob:prox/pw-999@jira.example.com"}, "https://***@jira.example.com"),
+        ([], {"XRAY_JIRA_URL": "https://bob:prox-pw-999@x.atlassian.net"}, "carries credentials"),
+    ],
+)  # fmt: skip
+def test_usage_errors_never_echo_a_url_password(
+    marked: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    fragment: str,
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = marked.runpytest("--xray", "--xray-dry-run", *args)
+    text = usage_error(result, fragment)
+    assert "pw-999" not in text + result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("given", "proxy"),
+    [
+        ("proxy.corp:3128", "http://proxy.corp:3128"),
+        ("bob:prox-pw-999@proxy.corp:3128", "http://bob:prox-pw-999@proxy.corp:3128"),
+        ("https://proxy.corp", "https://proxy.corp"),
+        ("socks5h://127.0.0.1:1080", "socks5h://127.0.0.1:1080"),
+    ],
+)
+def test_proxy_without_scheme_is_http(pytester: pytest.Pytester, given: str, proxy: str) -> None:
+    from pytest_xray.settings import resolve
+
+    config = pytester.parseconfig("--xray", "--xray-dry-run")
+    assert resolve(config, env={"XRAY_PROXY": given}).proxy == proxy
+
+
 def test_ini_value_error_names_the_ini_key(marked: pytest.Pytester) -> None:
     marked.makeini("[pytest]\nxray_api_version = 7\n")
     usage_error(marked.runpytest("--xray"), "ini key xray_api_version in tox.ini")
