@@ -24,7 +24,7 @@ import pytest
 from pytest_xray.client import XrayClient, XrayError
 from pytest_xray.errors import UncertainError
 from pytest_xray.junit import JUnitError, is_xml, read_junit
-from pytest_xray.merge import MergeError, merge_reports
+from pytest_xray.merge import MergeError, merge_reports, read_inputs
 from pytest_xray.payload import build_payload, format_time
 from pytest_xray.progress import ProgressFile, progress_path
 from pytest_xray.report import ReportError, read_report, write_report
@@ -175,12 +175,14 @@ def expand(patterns: Sequence[str]) -> list[Path]:
     return list(unique.values())
 
 
-def _merge(patterns: Sequence[str], output: Path) -> int:
+def _merge(
+    patterns: Sequence[str], output: Path, key_from: re.Pattern[str] | None, rest: Sequence[str]
+) -> int:
     paths = expand(patterns)
     kept = [p for p in paths if p.resolve() != output.resolve()]
     if len(kept) < len(paths):
         _say(f"note: {output} is the output, not merged into itself.")
-    merged = merge_reports([(str(path), read_report(path)) for path in kept])
+    merged = merge_reports(read_inputs(kept, lambda: load_settings(rest), key_from, print))
     write_report(merged, output)
     reports, tests = len(kept), len(merged["tests"])
     print(
@@ -233,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument(
         "-o", "--output", type=Path, required=True, help="where to write the merged report"
     )
+    merge.add_argument(
+        "--key-from",
+        metavar="REGEX",
+        default=None,
+        help="JUnit XML inputs only: find Xray keys in testcase names (as for upload).",
+    )
     return parser
 
 
@@ -269,13 +277,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pytest-xray`` console script; returns the exit status."""
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    allowed = "--xray" if args.command == "upload" else None
-    unknown = [arg for arg in rest if allowed is None or not arg.startswith(allowed)]
+    # Both commands take --xray-* settings (merge: for its JUnit XML inputs).
+    unknown = [arg for arg in rest if not arg.startswith("--xray")]
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         if args.command == "merge":
-            return _merge(args.files, args.output)
+            return _merge(args.files, args.output, _key_pattern(args.key_from), rest)
         return _run_upload(args, rest)
     except pytest.UsageError as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)

@@ -508,3 +508,28 @@ def test_junit_files_need_a_project_and_a_key(surefire: list[Path]) -> None:
     unkeyed.write_text(_surefire("CTest", "one", "two"))
     with pytest.raises(MergeError, match=f"^no testcase of {re.escape(str(unkeyed))} has an Xray"):
         read_inputs([unkeyed], lambda: Settings(enabled=True, project="CALC"))
+
+
+def test_merge_command_reads_junit_files(
+    surefire: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "all.json"
+    pattern = str(surefire[0].parent / "*.xml")
+    assert main(["merge", pattern, "-o", str(out), "--xray-project=CALC", "--xray-cloud"]) == 0
+    merged = validate(json.loads(out.read_text()), "cloud")
+    assert {t["testKey"]: t["status"] for t in merged["tests"]} == {
+        "CALC-1": "PASSED",
+        "CALC-2": "FAILED",
+    }
+    assert "read 5 testcases from 2 JUnit XML files" in capsys.readouterr().out
+    # Keys from the testcase names, as for upload.
+    named = tmp_path / "named.xml"
+    named.write_text(_surefire("NTest", "adds CALC-7"))
+    key_from = ["--key-from", r"CALC-\d+"]
+    assert main(["merge", str(named), "-o", str(out), *key_from]) == 1
+    assert "need a project" in capsys.readouterr().err
+    assert main(["merge", str(named), "-o", str(out), "--xray-project=CALC", *key_from]) == 0
+    assert [t["testKey"] for t in json.loads(out.read_text())["tests"]] == ["CALC-7"]
+    with pytest.raises(SystemExit) as unknown:  # argparse's usage error
+        main(["merge", str(named), "-o", str(out), "--what"])
+    assert unknown.value.code == 2
