@@ -4,7 +4,12 @@ controller, or the only process)."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import getpass
+import hashlib
+import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,6 +53,25 @@ def gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _temporary_report(rootdir: Path) -> Path:
+    """Where the report goes without pytest's cache (``-p no:cacheprovider``): in the temporary
+    directory, apart per user (a folder only its user may enter) and per project (a short hash
+    of the root directory), so that runs of other users and projects never meet."""
+    getuid = getattr(os, "getuid", None)  # none on Windows, where the temp folder is per user
+    if getuid is not None:
+        user = str(getuid())
+    else:
+        try:
+            user = re.sub(r"[^\w.-]", "_", getpass.getuser())
+        except (OSError, KeyError):
+            user = "user"
+    folder = Path(tempfile.gettempdir()) / f"pytest-xray-{user}"
+    with contextlib.suppress(OSError):  # writing the report names the problem
+        folder.mkdir(mode=0o700, exist_ok=True)
+    project = hashlib.sha256(str(rootdir.resolve()).encode()).hexdigest()[:12]
+    return folder / project / "last-report.json"
+
+
 class XrayReporter:
     """Publishes the collected results at session end and reports in the terminal summary."""
 
@@ -74,7 +98,7 @@ class XrayReporter:
         cache = getattr(self.config, "cache", None)
         if cache is not None:
             return Path(cache.mkdir("xray")) / "last-report.json"
-        return Path(tempfile.gettempdir()) / "pytest-xray-last-report.json"
+        return _temporary_report(Path(self.config.rootpath))
 
     def notify(self, text: str) -> None:
         """Show a retry as it happens: the wait before it can be long."""

@@ -6,10 +6,14 @@ retries are recorded, not slept (``sleeps`` fixture), except where the wait is m
 
 from __future__ import annotations
 
+import getpass
+import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
@@ -745,3 +749,26 @@ def test_an_output_report_not_sent_is_kept_even_by_a_dry_run(
     assert sorted(p.name for p in suite.path.glob("r.*")) == sorted(
         [kept.name, progress_path(kept).name, "r.json"]
     )
+
+
+def test_without_the_cache_the_report_goes_to_a_folder_of_the_user_and_project(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Not one file in the temporary directory shared by every project and user."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with XrayEmulator(flavor="server", tokens={PAT}) as gone:
+        down = gone.url
+    user = str(os.getuid()) if hasattr(os, "getuid") else getpass.getuser()
+    project = hashlib.sha256(str(suite.path.resolve()).encode()).hexdigest()[:12]
+    expected = tmp_path / f"pytest-xray-{user}" / project / "last-report.json"
+    run = run_xray(f"--xray-url={down}", "--xray-project=CALC", "--xray-retries=0",
+                   "-p", "no:cacheprovider", report=str(expected))  # fmt: skip
+    run.result.stdout.fnmatch_lines(
+        [
+            f"*xray: report saved to {expected}",
+            f"*xray: resend it with: pytest-xray upload {expected} *",
+        ]
+    )
+    assert {t["testKey"] for t in run.payload["tests"]} == KEYS
+    if hasattr(os, "getuid"):
+        assert expected.parent.parent.stat().st_mode & 0o777 == 0o700
