@@ -51,8 +51,18 @@ def _say(text: str) -> None:
     print(f"pytest-xray: {text}", file=sys.stderr, flush=True)
 
 
+def _dry_run(path: Path, settings: Settings, what: str) -> int:
+    where = f" to {settings.url}" if settings.url else ""
+    print(f"dry run, nothing sent: {path} ({what}) is not uploaded{where}")
+    return 0
+
+
 def _upload(path: Path, settings: Settings, new_execution: bool) -> int:
     payload = read_report(path)
+    if settings.dry_run:
+        tests = payload.get("tests")
+        count = len(tests) if isinstance(tests, list) else 0
+        return _dry_run(path, settings, "1 Xray test" if count == 1 else f"{count} Xray tests")
     if not settings.upload:
         raise XrayError("no Xray URL configured: pass --xray-url URL or set XRAY_URL.")
     for warning in settings.warnings:
@@ -127,21 +137,31 @@ def _upload_junit(
 def _upload_junit_native(path: Path, settings: Settings) -> int:
     """Send a JUnit XML file as it is to Xray's JUnit endpoint (Xray's own mapping)."""
     _check_target(settings)
+    run = read_junit(path)  # a malformed file fails here with its line, not with Xray's message
+    if settings.dry_run:
+        return _dry_run(path, settings, f"{run.testcases} testcases, for the JUnit endpoint")
     if not settings.upload:
         raise XrayError("no Xray URL configured: pass --xray-url URL or set XRAY_URL.")
-    read_junit(path)  # a malformed file fails here with its line, not with Xray's message
     try:
         xml = path.read_bytes()
     except OSError as error:
         raise ReportError(f"cannot read {path}: {error.strerror or error}") from None
     ignored = [
-        n for n, v in (("summary", settings.summary), ("description", settings.description)) if v
+        name
+        for name, value in (
+            ("summary", settings.summary),
+            ("description", settings.description),
+            ("xray_execution_fields", settings.execution_fields),
+        )
+        if value
     ]
     if ignored:
         _say(
-            f"note: Xray's JUnit endpoint takes no {' or '.join(ignored)}; "
-            "it is not sent with --format junit."
+            f"note: Xray's JUnit endpoint takes no {', '.join(ignored)}; "
+            "not sent with --format junit (the default --format json sends them)."
         )
+    for warning in settings.warnings:
+        _say(f"WARNING: {warning}")
     with XrayClient(settings, notify=_say) as client:
         result = client.import_junit(xml, path.name)
         link = client.browse_url(result.key)

@@ -543,3 +543,48 @@ def _testcases(path: Path) -> list[Any]:
 
 def _props(case: Any) -> list[tuple[str, str]]:
     return [(p.get("name"), p.get("value")) for p in case._elem.iter("property")]
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit"])
+def test_dry_run_sends_nothing_even_with_a_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any, server: XrayEmulator, fmt: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    (tmp_path / "r.xml").write_text(JEST)
+    args = [
+        "--xray-project=CALC",
+        f"--xray-url={server.url}",
+        "--xray-dry-run",
+        r"--key-from=CALC-\d+",
+    ]
+    if fmt == "junit":
+        status, out, err = cli("upload", "r.xml", "--format=junit", *args[:3])
+        assert (status, err) == (0, "")
+        what = "r.xml (2 testcases, for the JUnit endpoint)"
+    else:
+        assert cli("upload", "r.xml", *args)[0] == 0  # converts and saves r.xray.json
+        status, out, err = cli("upload", "r.xray.json", *args[:3])
+        assert (status, err) == (0, "")
+        what = "r.xray.json (2 Xray tests)"
+    assert out == f"dry run, nothing sent: {what} is not uploaded to {server.url}\n"
+    assert server.requests == []
+
+
+def test_junit_endpoint_names_every_setting_it_cannot_take(
+    pytest_junit: tuple[Path, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+    cli: Any,
+    server: XrayEmulator,
+) -> None:
+    path, _ = pytest_junit
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.setenv("XRAY_EXECUTION_FIELDS", '{"labels": ["nightly"]}')
+    status, _, err = cli("upload", str(path), "--format=junit", f"--xray-url={server.url}",
+                         "--xray-project=CALC", "--xray-summary=Nightly")  # fmt: skip
+    assert status == 0, err
+    assert err == (
+        "pytest-xray: note: Xray's JUnit endpoint takes no summary, xray_execution_fields; "
+        "not sent with --format junit (the default --format json sends them).\n"
+    )
+    assert len(server.executions) == 1
