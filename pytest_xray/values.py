@@ -115,6 +115,11 @@ def without_userinfo(text: str) -> str:
     return f"{prefix}***@{text.rpartition('@')[2]}"
 
 
+_API_PATH = re.compile(r"/(?:rest/(?:raven|api)|(?P<cloud>api/v\d+))(?:/.*)?$", re.IGNORECASE)
+"""An API path in a URL: Xray Server's /rest/raven/2.0, Jira's /rest/api/2, Cloud's /api/v2
+(with anything after it, such as /import/execution)."""
+
+
 def _port_ok(parts: SplitResult) -> bool:
     """Whether the URL's port, if any, is a number (a password with a ``/`` in it leaves
     part of itself where the port goes)."""
@@ -141,6 +146,16 @@ def parse_url(value: Value | None) -> str | None:
         )
     if parts.query or parts.fragment:
         raise usage_error(value.where, f"{shown!r} must not have a query or fragment.")
+    api = _API_PATH.search(parts.path)
+    if api is not None:
+        base = parts._replace(path=parts.path[: api.start()]).geturl()
+        setting = "xray_jira_url" if re.search(r"jira[-_]url", value.where, re.I) else "xray_url"
+        product = "the Xray Cloud host" if api.group("cloud") else "the Jira base URL"
+        raise usage_error(
+            value.where,
+            f"{shown} includes the API path {api.group(0).rstrip('/')}; set {setting} to "
+            f"{product} {base} (pytest-xray adds the API path itself).",
+        )
     return value.text.rstrip("/")
 
 

@@ -6,7 +6,9 @@ import json
 
 import pytest
 
-from tests.conftest import RunXray
+from pytest_xray.emulator import XrayEmulator
+from pytest_xray.emulator.model import Flavor
+from tests.conftest import PAT, RunXray
 
 MARKED = "import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n"
 
@@ -183,6 +185,42 @@ def test_proxy_without_scheme_is_http(pytester: pytest.Pytester, given: str, pro
 
     config = pytester.parseconfig("--xray", "--xray-dry-run")
     assert resolve(config, env={"XRAY_PROXY": given}).proxy == proxy
+
+
+@pytest.mark.parametrize(
+    ("cloud", "path", "found"),
+    [
+        (False, "/rest/raven/2.0", "/rest/raven/2.0"),
+        (False, "/rest/raven/latest/import/execution/", "/rest/raven/latest/import/execution"),
+        (False, "/rest/api/2", "/rest/api/2"),
+        (True, "/api/v2", "/api/v2"),
+        (True, "/API/v1/import/execution", "/API/v1/import/execution"),
+    ],
+)
+def test_url_with_the_api_path_is_a_usage_error_before_any_request(
+    marked: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    cloud: bool,
+    path: str,
+    found: str,
+) -> None:
+    monkeypatch.setenv("XRAY_CLIENT_ID" if cloud else "XRAY_TOKEN", PAT)
+    monkeypatch.setenv("XRAY_CLIENT_SECRET", PAT)
+    if not cloud:
+        monkeypatch.delenv("XRAY_CLIENT_SECRET")
+    flavor: Flavor = "cloud" if cloud else "server"
+    with XrayEmulator(flavor=flavor, tokens={PAT}, clients={PAT: PAT}) as emulator:
+        base = emulator.url
+        monkeypatch.setenv("XRAY_URL", base + path)
+        result = marked.runpytest("--xray", "--xray-project=CALC", "--xray-check",
+                                  *(["--xray-cloud"] if cloud else []))  # fmt: skip
+        assert emulator.requests == []
+    product = "the Xray Cloud host" if cloud else "the Jira base URL"
+    usage_error(
+        result,
+        f"environment variable XRAY_URL: {base}{path} includes the API path {found}; set "
+        f"xray_url to {product} {base} (pytest-xray adds the API path itself).",
+    )
 
 
 def test_ini_value_error_names_the_ini_key(marked: pytest.Pytester) -> None:
