@@ -462,7 +462,8 @@ def _resend_args(config: pytest.Config, settings: Settings) -> tuple[str, ...]:
 
 
 def _warnings(settings: Settings) -> tuple[str, ...]:
-    if not settings.upload:
+    talks_to_xray = settings.upload or (settings.check and settings.url is not None)
+    if not talks_to_xray:  # --xray-check talks to Xray even in a dry run
         return ()
     found = []
     if not settings.verify:

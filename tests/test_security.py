@@ -600,3 +600,13 @@ def test_emulator_command_serves_tls_and_oauth(
         process.wait(timeout=10)
     assert answer.status_code == 200, answer.text
     assert answer.json()["testExecIssue"]["key"].startswith("CALC-")
+
+
+def test_a_check_in_a_dry_run_still_warns(pytester: pytest.Pytester) -> None:
+    # --xray-check sends the credentials to Xray before the tests, dry run or not.
+    args = ["--xray", "--xray-url=http://jira.example.com", "--xray-project=CALC", "--xray-dry-run"]
+    plain = resolve(pytester.parseconfig(*args), env={"XRAY_TOKEN": PAT, "XRAY_VERIFY": "false"})
+    assert plain.warnings == ()  # nothing is sent
+    config = pytester.parseconfig(*args, "--xray-check")
+    settings = resolve(config, env={"XRAY_TOKEN": PAT, "XRAY_VERIFY": "false"})
+    assert [w.split(" ", 1)[0] for w in settings.warnings] == ["TLS", "credentials"]
