@@ -305,11 +305,14 @@ class XrayClient:
         if status == 413:
             raise TooLargeError(f"{url} answered 413: the request is too large for Xray")
         if "html" in content_type or text.lstrip()[:1] == "<":
-            raise XrayError(
+            message = (
                 f"{url} answered {status} with an HTML page instead of Xray's JSON (a proxy or "
                 "single sign-on page?); check that xray_url is the Jira base URL (Server/DC) or "
-                "the Xray Cloud host."
+                "the Xray Cloud host"
             )
+            if status in (401, 403):  # not AuthError: authenticate() would drop the page hint
+                raise XrayError(f"{message}, and {self._credential_names()}.")
+            raise XrayError(f"{message}.")
         try:
             data = response.json() if text.strip() else None
         except ValueError:

@@ -277,6 +277,38 @@ def test_html_answer_is_explained(
     )
 
 
+@pytest.mark.parametrize(
+    ("flavor", "status", "names"),
+    [("server", 401, "XRAY_TOKEN"), ("server", 403, "XRAY_USER and XRAY_PASSWORD"),
+     ("cloud", 401, "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET")],
+)  # fmt: skip
+def test_html_refusal_names_the_credentials(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    cloud: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    flavor: str,
+    status: int,
+    names: str,
+) -> None:
+    emulator = cloud if flavor == "cloud" else server
+    if flavor == "cloud":
+        use_client(monkeypatch)
+    else:
+        (use_basic if "USER" in names else use_token)(monkeypatch)
+    emulator.inject(html=True, status=status)
+    run = run_xray(f"--xray-url={emulator.url}", "--xray-project=CALC",
+                   *(["--xray-cloud"] if flavor == "cloud" else []))  # fmt: skip
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure
+    endpoint = "api/v2/authenticate" if flavor == "cloud" else "import/execution"
+    run.result.stdout.fnmatch_lines(
+        [f"*upload FAILED: *{endpoint} answered {status} with an HTML page instead of Xray's "
+         f"JSON (a proxy or single sign-on page?); check that xray_url is * and {names}."]
+    )  # fmt: skip
+    assert_no_secret(run.output)
+
+
 @pytest.mark.parametrize(("cloud", "status"), [(False, 301), (False, 302), (True, 308)])
 def test_redirect_names_the_new_address(
     suite: pytest.Pytester,
