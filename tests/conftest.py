@@ -18,7 +18,7 @@ import pytest
 # client is imported once here, in the process that runs the tests.
 import pytest_xray.client  # noqa: F401
 from pytest_xray.emulator import XrayEmulator
-from pytest_xray.emulator.checks import flavor_schema
+from pytest_xray.emulator.checks import flavor_schema, is_date_time
 from pytest_xray.emulator.model import Flavor
 
 
@@ -30,12 +30,18 @@ def _flavor_of(payload: dict[str, Any]) -> Flavor:
     return "server" if server else "cloud"
 
 
+# The emulator's date-time check (an ISO 8601 date and time with an offset, as Xray takes):
+# jsonschema's own needs rfc3339-validator, and without it every date-time passed unchecked.
+_FORMATS = jsonschema.FormatChecker(formats=())
+_FORMATS.checks("date-time")(is_date_time)
+
+
 def validate(payload: dict[str, Any], flavor: Flavor | None = None) -> dict[str, Any]:
     """Assert ``payload`` is valid Xray JSON for ``flavor`` (Xray's published schema, with the
-    Server differences the emulator knows; inferred from the payload when not given) and
-    return it."""
+    Server differences the emulator knows; inferred from the payload when not given), its
+    dates included, and return it."""
     schema = flavor_schema(flavor or _flavor_of(payload))
-    jsonschema.validate(payload, schema, format_checker=jsonschema.FormatChecker())
+    jsonschema.validate(payload, schema, format_checker=_FORMATS)
     return payload
 
 

@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from types import MappingProxyType
 
+import jsonschema
 import pytest
 
 from pytest_xray.model import TEXT_LIMIT, Evidence, Execution, Outcome, TestResult, truncate
@@ -242,3 +243,13 @@ def test_execution_issue_only_for_a_new_execution_with_fields() -> None:
             "labels": ["a"],
         }
     }  # fmt: skip
+
+
+def test_validation_checks_dates() -> None:
+    """The tests' schema check knows dates: a payload Xray would refuse for one fails it."""
+    execution = Execution(start=T0, finish=T0 + 1, results=[result("t.py::a", "K-1")])
+    payload = validate(build_payload(execution, Settings(enabled=True, project="K"), host="ci"))
+    for bad in ("yesterday", "2024-13-01T10:00:00+01:00", "2024-01-01T10:00:00"):
+        payload["tests"][0]["start"] = bad
+        with pytest.raises(jsonschema.ValidationError, match="is not a 'date-time'"):
+            validate(payload)
