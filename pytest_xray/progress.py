@@ -59,6 +59,9 @@ class ProgressFile:
         self.report = report
         self.path = progress_path(report)
         self.error: str | None = None
+        self.earlier: Progress | None = None
+        """Set by :meth:`load` when the progress recorded an upload of another version of the
+        report (it changed since): what that upload had reached."""
         self._sha256 = _digest(report)
 
     def load(self, total: int) -> Progress:
@@ -70,20 +73,24 @@ class ProgressFile:
             return fresh
         if not isinstance(data, dict) or data.get("version") != _VERSION:
             return fresh
-        if data.get("sha256") != self._sha256 or data.get("total") != total:
-            return fresh
         try:
-            return Progress(
-                sha256=self._sha256,
-                total=total,
+            recorded = Progress(
+                sha256=str(data.get("sha256", "")),
+                total=int(data.get("total", 0)),
                 url=_text(data.get("url")),
                 execution=_text(data.get("execution")),
-                sent=min(int(data.get("sent", 0)), total),
-                not_recorded=[int(i) for i in data.get("not_recorded", ()) if 0 <= int(i) < total],
+                sent=int(data.get("sent", 0)),
+                not_recorded=[int(i) for i in data.get("not_recorded", ())],
                 creating_since=_text(data.get("creating_since")),
             )
         except (TypeError, ValueError):
             return fresh
+        if recorded.sha256 != self._sha256 or recorded.total != total:
+            self.earlier = recorded
+            return fresh
+        recorded.sent = min(recorded.sent, total)
+        recorded.not_recorded = [i for i in recorded.not_recorded if 0 <= i < total]
+        return recorded
 
     def save(self, progress: Progress) -> None:
         """Write ``progress`` atomically."""

@@ -87,7 +87,12 @@ class _Sender:
         self.file = progress_file
         self.progress = progress_file.load(len(self.tests)) if progress_file else Progress()
         self.progress.total = len(self.tests)
+        earlier = progress_file.earlier if progress_file else None
         self.key: str | None = self._starting_key(payload.get("testExecutionKey"), new_execution)
+        if earlier is not None and client.notify is not None:
+            warning = self._changed_warning(earlier)
+            if warning:
+                client.notify(warning)
         self.limits = Limits(client.settings.chunk_tests, client.settings.chunk_bytes)
         self.upload = Upload(key=self.key or "")
         self.announce: Announce | None = None
@@ -127,6 +132,29 @@ class _Sender:
             raise XrayError(
                 f"{self._where()} was already partly sent to a Test Execution its progress file "
                 "does not name; resend it with --xray-execution KEY (that execution)."
+            )
+        return None
+
+    def _changed_warning(self, earlier: Progress) -> str | None:
+        """What a report that changed since part of it was sent is about to do."""
+        if earlier.execution is not None and (earlier.sent or earlier.not_recorded):
+            if self.key == earlier.execution:
+                return None
+            going = (
+                f"the results go to Test Execution {self.key}"
+                if self.key
+                else "a new Test Execution is created"
+            )
+            return (
+                f"WARNING: {self._where()} changed since part of it was sent to Test Execution "
+                f"{earlier.execution}; its progress starts afresh and {going} (to add the results "
+                f"to {earlier.execution} instead: --xray-execution {earlier.execution})"
+            )
+        if earlier.creating_since is not None and earlier.execution is None and not self.key:
+            return (
+                f"WARNING: {self._where()} changed since an upload of it got no answer when "
+                f"creating a Test Execution ({earlier.creating_since}); Xray may have created "
+                "one, and this upload creates another"
             )
         return None
 

@@ -772,3 +772,27 @@ def test_without_the_cache_the_report_goes_to_a_folder_of_the_user_and_project(
     assert {t["testKey"] for t in run.payload["tests"]} == KEYS
     if hasattr(os, "getuid"):
         assert expected.parent.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_report_changed_after_a_partial_send_names_the_earlier_execution(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, resend: Callable[..., Resent]
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.chdir(pytester.path)
+    tests = [{"testKey": f"CALC-{n}", "status": "PASS"} for n in (1, 2, 3)]
+    write_report({"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json")
+    with XrayEmulator(flavor="server", tokens={PAT}, known_tests={"CALC-1", "CALC-2"}) as server:
+        first = resend("r.json", f"--xray-url={server.url}")
+        assert first.status == 1  # CALC-3 not recorded
+        [earlier] = server.executions
+        tests[2]["testKey"] = "CALC-2"  # the user fixes the report by hand
+        write_report({"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json")
+        second = resend("r.json", f"--xray-url={server.url}")
+        assert second.status == 0, second.err
+        assert len(server.executions) == 2  # as asked: the warning says how to do otherwise
+    assert (
+        f"pytest-xray: WARNING: r.json changed since part of it was sent to Test Execution "
+        f"{earlier}; its progress starts afresh and a new Test Execution is created (to add the "
+        f"results to {earlier} instead: --xray-execution {earlier})"
+    ) in second.err
+    assert "WARNING" not in first.err
