@@ -126,13 +126,14 @@ def test_hook_status_wins_over_mapping() -> None:
     execution = Execution(
         T0, T0, [result("t.py::a", "K-1", outcome=Outcome.SKIPPED, status="BLOCKED")]
     )
-    assert build_payload(execution, Settings())["tests"][0]["status"] == "BLOCKED"
+    assert validate(build_payload(execution, Settings()))["tests"][0]["status"] == "BLOCKED"
 
 
 def test_cloud_mapping_and_empty_tests() -> None:
     settings = Settings(statuses=CLOUD_STATUSES, cloud=True)
     execution = Execution(T0, T0, [result("t.py::a", "K-1", outcome=Outcome.ERROR)])
-    assert build_payload(execution, settings)["tests"][0]["status"] == "FAILED"
+    assert validate(build_payload(execution, settings))["tests"][0]["status"] == "FAILED"
+    # No test to report: Xray refuses such a document, so it is never sent (no validation).
     assert build_payload(Execution(T0, T0), settings)["tests"] == []
 
 
@@ -149,16 +150,18 @@ def test_parameters_become_name_value_pairs() -> None:
 
 def test_attempts_are_reported() -> None:
     execution = Execution(T0, T0, [result("t.py::a", "K-1", attempts=3)])
-    assert "3 attempts" in build_payload(execution, Settings())["tests"][0]["comment"]
+    assert "3 attempts" in validate(build_payload(execution, Settings()))["tests"][0]["comment"]
 
 
 def test_existing_execution_gets_no_default_summary() -> None:
     settings = Settings(execution="K-100")
-    payload = build_payload(Execution(T0, T0, [result("t.py::a", "K-1")]), settings)
+    payload = validate(build_payload(Execution(T0, T0, [result("t.py::a", "K-1")]), settings))
     assert payload["testExecutionKey"] == "K-100"
     assert "summary" not in payload["info"]
-    with_summary = build_payload(
-        Execution(T0, T0, [result("t.py::a", "K-1")]), replace(settings, summary="given")
+    with_summary = validate(
+        build_payload(
+            Execution(T0, T0, [result("t.py::a", "K-1")]), replace(settings, summary="given")
+        )
     )
     assert with_summary["info"]["summary"] == "given"
 

@@ -36,7 +36,7 @@ import pytest
 from pytest_xray.cli import build_parser
 from pytest_xray.emulator import XrayEmulator
 from pytest_xray.markers import KEYWORDS
-from tests.conftest import CLIENT_ID, CLIENT_SECRET, PAT, RunXray, assert_no_secret
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, PAT, RunXray, assert_no_secret, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -169,6 +169,12 @@ def test_command_runs_as_written(
         assert emulator.executions, f"README line {block.line} uploaded nothing:\n{output}"
         if "--xray-check" in script:
             assert any(r.path.endswith(("api/test", "graphql")) for r in emulator.requests)
+    # Every report a README command leaves is valid Xray JSON: the example project's, or the
+    # copy an upload keeps in the cache.
+    reports = [*scratch.rglob("xray-report.json"), *scratch.rglob("last-report.json")]
+    assert reports, f"README line {block.line} left no report:\n{output}"
+    for report in reports:
+        validate(json.loads(report.read_text("utf-8")))
 
 
 def ci_commands() -> list[str]:
