@@ -259,6 +259,11 @@ class XrayClient:
                 check = "xray_url and the network"
                 if isinstance(error, requests.exceptions.ProxyError):
                     check = "the proxy (xray_proxy, HTTPS_PROXY, HTTP_PROXY, NO_PROXY)"
+                if isinstance(error, requests.exceptions.ConnectTimeout):
+                    check += (
+                        f", or raise --xray-connect-timeout (xray_connect_timeout, now "
+                        f"{self.settings.connect_timeout:g} s)"
+                    )
                 raise TransientError(
                     f"cannot reach {url}: {self._reason(error)}; check {check}", reached=False
                 ) from None

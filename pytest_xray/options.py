@@ -8,6 +8,7 @@ import pytest
 
 from pytest_xray.defaults import (
     DEFAULT_CHUNK_TESTS,
+    DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_WAIT,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_REPORT,
@@ -120,6 +121,12 @@ def add_options(parser: pytest.Parser) -> None:
         help=f"Read timeout of an upload (default {DEFAULT_READ_TIMEOUT:g}).",
     )
     add(
+        "--xray-connect-timeout",
+        metavar="SECONDS",
+        default=None,
+        help=f"Connect timeout of a request to Xray (default {DEFAULT_CONNECT_TIMEOUT:g}).",
+    )
+    add(
         "--xray-attach-output",
         metavar="WHEN",
         default=None,
@@ -221,6 +228,7 @@ def add_options(parser: pytest.Parser) -> None:
     ini("xray_jira_url", "Jira site for browse links (Cloud).")
     ini("xray_strict", "true: a failed or partial upload fails the run.")
     ini("xray_timeout", "Read timeout of an upload in seconds.")
+    ini("xray_connect_timeout", "Connect timeout of a request to Xray in seconds.")
     ini("xray_attach_output", "Attach captured output as evidence: never, on-failure, always.")
     ini("xray_evidence_max_file", "Largest evidence file (e.g. 10M).")
     ini("xray_evidence_max_total", "Most evidence in one upload (e.g. 50M).")

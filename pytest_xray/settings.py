@@ -343,6 +343,10 @@ def resolve(
         read_timeout=parse_seconds(
             sources.get("--xray-timeout", "XRAY_TIMEOUT", "xray_timeout"), DEFAULT_READ_TIMEOUT
         ),
+        connect_timeout=parse_seconds(
+            sources.get("--xray-connect-timeout", "XRAY_CONNECT_TIMEOUT", "xray_connect_timeout"),
+            DEFAULT_CONNECT_TIMEOUT,
+        ),
         credentials=creds,
         evidence_max_file=parse_size(
             sources.get(
@@ -435,6 +439,7 @@ _RESEND_OPTIONS = (
     ("--xray-api-version", "api_version"),
     ("--xray-jira-url", "jira_url"),
     ("--xray-timeout", "read_timeout"),
+    ("--xray-connect-timeout", "connect_timeout"),
     ("--xray-retries", "retries"),
     ("--xray-max-wait", "max_wait"),
     ("--xray-chunk-tests", "chunk_tests"),

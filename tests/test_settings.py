@@ -223,6 +223,50 @@ def test_url_with_the_api_path_is_a_usage_error_before_any_request(
     )
 
 
+def test_connect_timeout_from_every_source(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_xray.settings import resolve
+
+    def timeouts(*args: str, env: dict[str, str] | None = None) -> tuple[float, float]:
+        settings = resolve(pytester.parseconfig("--xray", "--xray-dry-run", *args), env=env or {})
+        return settings.connect_timeout, settings.read_timeout
+
+    assert timeouts() == (10.0, 300.0)  # the defaults
+    pytester.makeini("[pytest]\nxray_connect_timeout = 3\n")
+    assert timeouts() == (3.0, 300.0)
+    assert timeouts(env={"XRAY_CONNECT_TIMEOUT": "2.5"}) == (2.5, 300.0)
+    assert timeouts("--xray-connect-timeout=1.5", env={"XRAY_CONNECT_TIMEOUT": "2.5"}) == (
+        1.5, 300.0,
+    )  # fmt: skip
+    assert timeouts("--xray-timeout=60", "--xray-connect-timeout=4") == (4.0, 60.0)
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "ini", "fragments"),
+    [
+        (["--xray-connect-timeout=0"], {}, "", ["--xray-connect-timeout: '0' is not a positive"]),
+        ([], {"XRAY_CONNECT_TIMEOUT": "ten"}, "",
+         ["environment variable XRAY_CONNECT_TIMEOUT: 'ten' is not a positive number"]),
+        ([], {}, "xray_connect_timeout = -1",
+         ["ini key xray_connect_timeout in tox.ini: '-1' is not a positive number"]),
+    ],
+)  # fmt: skip
+def test_bad_connect_timeout_is_a_usage_error(
+    marked: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    ini: str,
+    fragments: list[str],
+) -> None:
+    if ini:
+        marked.makeini(f"[pytest]\n{ini}\n")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    usage_error(marked.runpytest("--xray", *args), *fragments)
+
+
 def test_ini_value_error_names_the_ini_key(marked: pytest.Pytester) -> None:
     marked.makeini("[pytest]\nxray_api_version = 7\n")
     usage_error(marked.runpytest("--xray"), "ini key xray_api_version in tox.ini")

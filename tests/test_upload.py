@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -365,6 +369,45 @@ def test_read_timeout(
     run.result.stdout.fnmatch_lines(
         ["*upload FAILED: no answer from * within 0.3 s*raise --xray-timeout*"]
     )
+
+
+@contextmanager
+def unanswered_port() -> Iterator[int]:
+    """A port on 127.0.0.1 whose listen queue is full: a new connection is never accepted, so
+    connecting times out (instead of being refused)."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+            time.sleep(0.1)
+            yield port
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+def test_connect_timeout_setting_is_used(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_token(monkeypatch)
+    monkeypatch.setenv("XRAY_CONNECT_TIMEOUT", "0.4")
+    with unanswered_port() as port:
+        began = time.monotonic()
+        run = run_xray(f"--xray-url=http://127.0.0.1:{port}", "--xray-project=CALC",
+                       "--xray-retries=0")  # fmt: skip
+        took = time.monotonic() - began
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure
+    run.result.stdout.fnmatch_lines(
+        [f"*upload FAILED: cannot reach http://127.0.0.1:{port}/rest/raven/2.0/import/execution: "
+         "*; check xray_url and the network, or raise --xray-connect-timeout "
+         "(xray_connect_timeout, now 0.4 s)*"]
+    )  # fmt: skip
+    assert took < 5  # not the default 10 s
 
 
 def test_server_down_then_resend(
