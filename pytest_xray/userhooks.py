@@ -58,6 +58,16 @@ def _keys(value: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+def _labels(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not all(
+        isinstance(label, str) and label and not any(c.isspace() for c in label) for label in value
+    ):
+        raise _Bad("Jira labels, str without spaces, such as ('nightly',)")
+    return tuple(dict.fromkeys(value))
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise _Bad("a str")
@@ -163,6 +173,7 @@ _RESULT_FIELDS: dict[str, Callable[[Any], Any]] = {
     "definition": _optional_text,
     "summary": _text,
     "worker": _optional_text,
+    "labels": _labels,
 }
 """What each field of :class:`TestResult` may hold after ``pytest_xray_result``: a function
 that returns the value to keep (a lone key becomes a 1-tuple) or raises :class:`_Bad`."""

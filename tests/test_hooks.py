@@ -343,6 +343,7 @@ def test_b(n): assert n == 1
         ("result.definition = 3", "definition", "3", "a str or None"),
         ("result.summary = b'x'", "summary", "b'x'", "a str"),
         ("result.worker = 0", "worker", "0", "a str or None"),
+        ("result.labels = ('two words',)", "labels", "('two words',)", "Jira labels"),
     ],
 )
 def test_result_hook_leaving_bad_data_costs_nothing(
