@@ -26,6 +26,9 @@ def write_report(payload: dict[str, Any], path: Path) -> Path:
     """Write ``payload`` to ``path`` atomically (a reader never sees half a file).
 
     The text streams to the file in pieces (see :func:`encode_pieces`), never as one string.
+    The file gets the permissions any new file gets (``0o666`` less the umask, so usually
+    readable by all, as CI artifact uploaders running as another user need), not the
+    ``0o600`` of the temporary file it is written as.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -34,6 +37,7 @@ def write_report(payload: dict[str, Any], path: Path) -> Path:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.writelines(encode_pieces(payload))
                 handle.write("\n")
+            os.chmod(tmp, 0o666 & ~_umask())
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
@@ -43,6 +47,21 @@ def write_report(payload: dict[str, Any], path: Path) -> Path:
             f"cannot write the Xray report {path}: {error.strerror or error}"
         ) from None
     return path
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system tells it (Linux):
+    setting it to read it back would briefly change it for every thread of the session."""
+    try:
+        with open("/proc/self/status", "rb") as status:  # bytes: the process name may be any
+            for line in status:
+                if line.startswith(b"Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def encode_pieces(payload: dict[str, Any]) -> Iterator[str]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 
 import pytest
 
@@ -396,3 +398,20 @@ def test_help_ignores_bad_xray_variables(
     result = pytester.runpytest("--help")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*--xray-url=URL*"])
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_report_gets_a_new_files_permissions(
+    pytester: pytest.Pytester, run_xray: RunXray, umask: int, mode: int
+) -> None:
+    """Readable by whoever the umask lets read new files (a CI artifact uploader running as
+    another user), not only by its owner as the temporary file it is written as."""
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    previous = os.umask(umask)
+    try:
+        run = run_xray()
+    finally:
+        os.umask(previous)
+    assert run.result.ret == 0
+    assert stat.S_IMODE(run.report_path.stat().st_mode) == mode
