@@ -62,7 +62,13 @@ class ProgressFile:
         self.earlier: Progress | None = None
         """Set by :meth:`load` when the progress recorded an upload of another version of the
         report (it changed since): what that upload had reached."""
-        self._sha256 = _digest(report)
+        self._sha256_value: str | None = None
+
+    @property
+    def _sha256(self) -> str:
+        if self._sha256_value is None:  # read the report only when asked: it can be large
+            self._sha256_value = _digest(self.report)
+        return self._sha256_value
 
     def load(self, total: int) -> Progress:
         """The recorded progress of this exact report, or a fresh one."""
@@ -125,14 +131,13 @@ class ProgressFile:
             return False
         except (OSError, ValueError):
             return True
-        if not isinstance(data, dict) or data.get("sha256") != self._sha256:
+        if not isinstance(data, dict):
             return True
         try:
-            return int(data.get("sent", 0)) < int(data.get("total", 0)) or bool(
-                data.get("not_recorded")
-            )
+            done = int(data.get("sent", 0)) >= int(data.get("total", 0))
         except (TypeError, ValueError):
             return True
+        return not done or bool(data.get("not_recorded")) or data.get("sha256") != self._sha256
 
     def remove(self) -> None:
         """Forget the progress (a new report was written over the old one)."""
