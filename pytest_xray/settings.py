@@ -35,6 +35,7 @@ from pytest_xray.model import Outcome
 from pytest_xray.template import SUMMARY_LIMIT, TemplateError, fit_summary, render_summary
 from pytest_xray.values import (
     Sources,
+    Value,
     is_cloud_host,
     is_loopback,
     parse_bool,
@@ -317,7 +318,7 @@ def resolve(
             )
         except TemplateError as error:
             raise usage_error(summary_value.where, str(error)) from None
-    output_text = sources.text("--xray-output", "XRAY_OUTPUT", "xray_output")
+    output_value = sources.get("--xray-output", "XRAY_OUTPUT", "xray_output")
     dry_run = bool(config.getoption("xray_dry_run"))
     strict_cli: bool | None = config.getoption("xray_strict")
     strict = bool(strict_cli) or bool(parse_bool(sources.get(None, "XRAY_STRICT", "xray_strict")))
@@ -335,7 +336,7 @@ def resolve(
         revision=sources.text("--xray-revision", "XRAY_REVISION", "xray_revision"),
         summary=summary,
         description=sources.text("--xray-description", "XRAY_DESCRIPTION", "xray_description"),
-        output=_output_path(config, output_text),
+        output=_output_path(config, output_value, "xray-report.json"),
         dry_run=dry_run,
         statuses=_statuses(config, cloud),
         jira_url=parse_url(sources.get("--xray-jira-url", "XRAY_JIRA_URL", "xray_jira_url")),
@@ -395,7 +396,9 @@ def resolve(
         **_tls(config, sources),
         check=_enabled(config, sources, "xray_check", "XRAY_CHECK"),
         result_file=_output_path(
-            config, sources.text("--xray-result-file", "XRAY_RESULT_FILE", "xray_result_file")
+            config,
+            sources.get("--xray-result-file", "XRAY_RESULT_FILE", "xray_result_file"),
+            "xray-result.json",
         ),
     )
     settings = replace(
@@ -508,11 +511,21 @@ def _check_preflight(settings: Settings) -> None:
         )
 
 
-def _output_path(config: pytest.Config, text: str | None) -> Path | None:
-    if text is None:
+def _output_path(config: pytest.Config, value: Value | None, example: str) -> Path | None:
+    """A file the plugin writes, relative to where pytest was started; an existing directory
+    is refused here, before the tests run, rather than failing to be replaced at the end."""
+    if value is None:
         return None
-    path = Path(os.path.expanduser(text))
-    return path if path.is_absolute() else Path(config.invocation_params.dir) / path
+    path = Path(os.path.expanduser(value.text))
+    if not path.is_absolute():
+        path = Path(config.invocation_params.dir) / path
+    if path.is_dir():
+        raise usage_error(
+            value.where,
+            f"{value.text} is a directory; give a file path such as "
+            f"{value.text.rstrip('/' + os.sep) or value.text}/{example}.",
+        )
+    return path
 
 
 def _check_execution_fields(settings: Settings) -> None:
