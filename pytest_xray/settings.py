@@ -245,10 +245,19 @@ def resolve(
             "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET.",
         )
     if not cloud and creds.client:
+        cloud_value = sources.get(None, "XRAY_CLOUD", "xray_cloud")
+        if force_server:
+            reason, switch = "--xray-server selects", "drop --xray-server"
+        elif forced is False and cloud_value is not None:
+            reason = f"{cloud_value.where} is {cloud_value.text!r}, which selects"
+            name = "XRAY_CLOUD" if cloud_value.where.startswith("environment") else "xray_cloud"
+            switch = f"set {name} to true"
+        else:
+            reason, switch = f"{url} is not an Xray Cloud host, so it is treated as", "--xray-cloud"
         raise usage_error(
             "credentials",
-            f"XRAY_CLIENT_ID/XRAY_CLIENT_SECRET are Xray Cloud credentials but {url} is treated "
-            "as Server / Data Center; use XRAY_USER/XRAY_PASSWORD or XRAY_TOKEN, or --xray-cloud.",
+            f"XRAY_CLIENT_ID/XRAY_CLIENT_SECRET are Xray Cloud credentials but {reason} "
+            f"Xray Server / Data Center; use XRAY_USER/XRAY_PASSWORD or XRAY_TOKEN, or {switch}.",
         )
 
     version_value = sources.get("--xray-api-version", "XRAY_API_VERSION", "xray_api_version")

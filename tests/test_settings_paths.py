@@ -32,3 +32,55 @@ def test_an_output_path_in_a_new_directory_is_fine(pytester: pytest.Pytester) ->
     result = pytester.runpytest("--xray", "--xray-output=new/report.json")
     assert result.ret == 0
     assert (pytester.path / "new" / "report.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "ini", "fragments"),
+    [
+        (
+            ["--xray-server"],
+            {},
+            "",
+            ["but --xray-server selects Xray Server", "drop --xray-server"],
+        ),
+        (
+            [],
+            {"XRAY_CLOUD": "false"},
+            "",
+            ["environment variable XRAY_CLOUD is 'false', which selects Xray Server",
+             "set XRAY_CLOUD to true"],
+        ),
+        (
+            [],
+            {},
+            "xray_cloud = no",
+            ["ini key xray_cloud in tox.ini is 'no', which selects Xray Server",
+             "set xray_cloud to true"],
+        ),
+        (
+            ["--xray-url=https://jira.example.com"],
+            {},
+            "",
+            ["https://jira.example.com is not an Xray Cloud host, so it is treated as Xray Server",
+             "or --xray-cloud"],
+        ),
+    ],
+)  # fmt: skip
+def test_cloud_credentials_for_server_name_what_selected_server(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    ini: str,
+    fragments: list[str],
+) -> None:
+    pytester.makepyfile(MARKED)
+    if ini:
+        pytester.makeini(f"[pytest]\n{ini}\n")
+    monkeypatch.setenv("XRAY_CLIENT_ID", "id")
+    monkeypatch.setenv("XRAY_CLIENT_SECRET", "secret")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    text = usage_error(pytester.runpytest("--xray", *args), "Cloud credentials", *fragments)
+    assert "None" not in text
+    assert "secret" not in text.replace("XRAY_CLIENT_SECRET", "")
