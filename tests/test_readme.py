@@ -212,6 +212,50 @@ def test_ci_recipes_command_works(scratch: Path, emulators: dict[str, XrayEmulat
     assert outcome["uploaded"] is True
 
 
+def shard_commands() -> list[str]:
+    """The final job's commands of the shard recipes (merge, then upload)."""
+    commands = []
+    for block in blocks():
+        if block.lang == "yaml":
+            commands += re.findall(r"(?:run: |- )(pytest-xray [^\n]*)", block.body)
+    return sorted(set(commands))
+
+
+def test_shard_recipe_commands_work(scratch: Path, emulators: dict[str, XrayEmulator]) -> None:
+    # The shards themselves need pytest-split and CI artifacts: two -k shards stand in for them,
+    # written with the recipe's options; the final job's commands run as the README gives them.
+    merge, upload = 'pytest-xray merge "shard-*.json" -o all.json', "pytest-xray upload all.json"
+    assert shard_commands() == [merge, upload]
+    server = emulators["server"]
+    env = clean_env()
+    env["XRAY_PROJECT"] = "CALC"
+    project = scratch / "example_project"
+    shards = [
+        f"pytest --xray --xray-dry-run --xray-output shard-{n}.json -k '{select}' || true"
+        for n, select in ((1, "arithmetic"), (2, "not arithmetic"))
+    ]
+    env_final = {**env, "XRAY_URL": server.url, "XRAY_TOKEN": PAT}
+    for script, environment in (("\n".join(shards), env), (f"{merge}\n{upload}", env_final)):
+        done = subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=project,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "Traceback" not in done.stdout + done.stderr
+    merged = validate(json.loads((project / "all.json").read_text()))
+    [execution] = server.executions.values()
+    shard_tests = [
+        len(json.loads((project / f"shard-{n}.json").read_text())["tests"]) for n in (1, 2)
+    ]
+    assert min(shard_tests) > 0
+    assert set(execution.runs) == {t["testKey"] for t in merged["tests"]}
+
+
 def test_hook_examples_work(
     pytester: pytest.Pytester,
     run_xray: RunXray,
