@@ -15,8 +15,10 @@ start-up (the root directory's, or one in a directory given on the command line)
 every test of the run, not only those beside it.
 
 An exception raised by an implementation never costs the run: the summary names the hook and the
-error, and the result or payload goes on as the implementation left it. A hook that no plugin
-implements costs nothing per test.
+error, and the result or payload goes on as the implementation left it. Neither does data it
+leaves that cannot be sent (a status that is not a string, a malformed key, a payload that is not
+JSON): that field, or the whole payload, is put back as it was before the hook, and the summary
+says so. A hook that no plugin implements costs nothing per test.
 """
 
 from __future__ import annotations
