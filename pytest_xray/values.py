@@ -120,6 +120,24 @@ _API_PATH = re.compile(r"/(?:rest/(?:raven|api)|(?P<cloud>api/v\d+))(?:/.*)?$", 
 (with anything after it, such as /import/execution)."""
 
 
+def _split(text: str) -> SplitResult | None:
+    """``urlsplit``, or None for text it refuses (an unclosed IPv6 bracket)."""
+    try:
+        return urlsplit(text)
+    except ValueError:
+        return None
+
+
+def _shown_url(text: str) -> str:
+    """A URL as an error message may show it: no ``user:password@``, no query or fragment
+    (either may carry a token)."""
+    shown = without_userinfo(text)
+    for mark in "?#":
+        if mark in shown:
+            shown = shown.split(mark, 1)[0] + mark + "..."
+    return shown
+
+
 def _port_ok(parts: SplitResult) -> bool:
     """Whether the URL's port, if any, is a number (a password with a ``/`` in it leaves
     part of itself where the port goes)."""
@@ -132,8 +150,12 @@ def _port_ok(parts: SplitResult) -> bool:
 def parse_url(value: Value | None) -> str | None:
     if value is None:
         return None
-    parts = urlsplit(value.text)
-    shown = without_userinfo(value.text)
+    parts = _split(value.text)
+    shown = _shown_url(value.text)
+    if parts is None:
+        raise usage_error(
+            value.where, f"{shown!r} is not an http(s) URL such as https://jira.example.com."
+        )
     if parts.username or parts.password:
         raise usage_error(
             value.where,
@@ -253,12 +275,12 @@ def parse_proxy(value: Value | None) -> str | None:
     if value is None:
         return None
     text = value.text if _SCHEME.match(value.text) else f"http://{value.text}"
-    parts = urlsplit(text)
-    valid = bool(parts.hostname) and _port_ok(parts)
-    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not valid:
+    parts = _split(text)
+    valid = parts is not None and bool(parts.hostname) and _port_ok(parts)
+    if parts is None or parts.scheme not in ("http", "https", "socks5", "socks5h") or not valid:
         raise usage_error(
             value.where,
-            f"{without_userinfo(value.text)!r} is not a proxy URL such as http://proxy:3128.",
+            f"{_shown_url(value.text)!r} is not a proxy URL such as http://proxy:3128.",
         )
     if parts.password and not value.where.startswith("environment"):
         raise usage_error(

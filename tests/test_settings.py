@@ -155,6 +155,10 @@ def test_url_with_credentials_is_refused_without_echoing_them(marked: pytest.Pyt
         (["--xray-url=bob:prox-pw-999@jira.example.com"], {}, "'***@jira.example.com'"),
         ([], {"XRAY_URL": "https://bob:prox/pw-999@jira.example.com"}, "https://***@jira.example.com"),
         ([], {"XRAY_JIRA_URL": "https://bob:prox-pw-999@x.atlassian.net"}, "carries credentials"),
+        ([], {"XRAY_URL": "https://jira.example.com/?t=pw-999"}, "'https://jira.example.com/?...'"),
+        ([], {"XRAY_URL": "https://jira.example.com/#pw-999"}, "'https://jira.example.com/#...'"),
+        (["--xray-url=https://[::1/?pw-999"], {}, "'https://[::1/?...' is not an http(s) URL"),
+        (["--xray-proxy=http://[::1"], {}, "'http://[::1' is not a proxy URL"),
     ],
 )  # fmt: skip
 def test_usage_errors_never_echo_a_url_password(
