@@ -86,17 +86,16 @@ class ItemAnnotator:
 
     def _meta(self, item: pytest.Item) -> dict[str, Any] | None:
         """The Xray data of ``item`` (plain data), or ``None`` when it is not reported."""
-        mark = parse_item(item)
-        if mark is None:
+        mark = parse_item(item, keyless=self.settings.create_tests)
+        if mark is None or not mark.keys:
             if not self.settings.create_tests:
                 return None
             definition = item_definition(item)
-            return {
-                "keys": (),
-                "definition": definition,
-                "summary": item_summary(item, definition),
-                "parameters": item_parameters(item),
-            }
+            meta: dict[str, Any] = mark.to_dict() if mark is not None else {"keys": ()}
+            meta["definition"] = definition
+            meta["summary"] = item_summary(item, definition)
+            meta["parameters"] = item_parameters(item)
+            return meta
         if mark.custom_fields and self._custom_fields_refused:
             raise MarkerError(
                 f"{item.nodeid}: @pytest.mark.xray custom_fields= needs Xray Server REST API 2.0 "

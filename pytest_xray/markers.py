@@ -94,12 +94,14 @@ def _custom_fields(nodeid: str, value: object) -> dict[str, Any]:
     return fields
 
 
-def parse_item(item: pytest.Item) -> XrayMark | None:
+def parse_item(item: pytest.Item, keyless: bool = False) -> XrayMark | None:
     """Merge and validate the ``xray`` markers of ``item``; ``None`` when it has none.
 
     Raises :class:`MarkerError` for a marker without keys, a key that is not a Jira issue key,
     a non-string key, an unknown keyword or malformed custom fields. Custom fields of inner
     markers (the function's) win over outer ones (class, module) with the same id.
+    With ``keyless`` (``--xray-create-tests``) a marker with keywords but no key is allowed:
+    its requirements, defects and custom fields go to the Test found by the test's definition.
     """
     # Outermost first (module, class, function), each node's markers in the order they were
     # written (decorators apply bottom-up), so keys read in the order they were declared.
@@ -119,10 +121,15 @@ def parse_item(item: pytest.Item) -> XrayMark | None:
     requirements: list[str] = []
     custom_fields: dict[str, Any] = {}
     for mark in marks:
-        if not mark.args:
+        if not mark.args and not (keyless and mark.kwargs):
+            also = (
+                ""
+                if keyless or not mark.kwargs
+                else " (keywords alone are for tests created by definition: --xray-create-tests)"
+            )
             raise MarkerError(
                 f"{item.nodeid}: @pytest.mark.xray needs at least one Test key, "
-                "for example @pytest.mark.xray('CALC-12')."
+                f"for example @pytest.mark.xray('CALC-12'){also}."
             )
         unknown = sorted(set(mark.kwargs) - set(KEYWORDS)) if mark.kwargs else ()
         if unknown:

@@ -137,6 +137,41 @@ def test_created_tests_are_found_again_by_definition(
     assert set(newer[0].runs) == set(execution.runs)
 
 
+KEYLESS_SUITE = '''
+import pytest
+
+@pytest.mark.xray(requirements=["CALC-100"], defects=["CALC-99"])
+def test_checkout():
+    """Paying completes the order."""
+'''
+
+
+def test_created_tests_take_requirements_and_defects_from_a_keyless_marker(
+    pytester: pytest.Pytester, run_xray: RunXray, xray: XrayEmulator
+) -> None:
+    pytester.makepyfile(test_shop=KEYLESS_SUITE)
+    run_xray(*upload_args(xray), "--xray-project=SHOP", "--xray-create-tests", report="report.json")
+    [(key, info)] = xray.created_tests.items()
+    assert info["definition"] == "test_shop.py::test_checkout"
+    assert info["requirementKeys"] == ["CALC-100"]
+    assert info["summary"] == "Paying completes the order."
+    [execution] = xray.executions.values()
+    assert execution.runs[key]["defects"] == ["CALC-99"]
+
+
+def test_a_keyless_marker_without_create_tests_says_what_it_needs(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_shop=KEYLESS_SUITE)
+    result = pytester.runpytest("--xray")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*test_shop.py::test_checkout: @pytest.mark.xray needs at least one Test key, for example"
+         " @pytest.mark.xray('CALC-12') (keywords alone are for tests created by definition:"
+         " --xray-create-tests).*"]
+    )  # fmt: skip
+
+
 def test_without_create_tests_unmarked_tests_are_counted(
     pytester: pytest.Pytester, run_xray: RunXray
 ) -> None:
