@@ -450,9 +450,9 @@ def test_payload_is_copied_only_for_a_payload_hook(pytester: pytest.Pytester) ->
 
 def test_every_result_field_is_checked_after_the_result_hook() -> None:
     from pytest_xray.model import TestResult
-    from pytest_xray.userhooks import _RESULT_FIELDS
+    from pytest_xray.hookdata import RESULT_FIELDS
 
-    assert set(_RESULT_FIELDS) == {field.name for field in dataclasses.fields(TestResult)}
+    assert set(RESULT_FIELDS) == {field.name for field in dataclasses.fields(TestResult)}
 
 
 def test_payload_hook_edits_nested_data_of_the_payload_it_may_lose(
