@@ -13,7 +13,9 @@ import base64
 import json
 import re
 import ssl
+import threading
 import warnings
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +54,7 @@ __all__ = [
     "XrayClient",
     "XrayError",
     "scrub",
+    "scrub_secrets",
 ]
 
 RETRYABLE_STATUSES = {429: False, 502: True, 503: False, 504: True}
@@ -72,6 +75,13 @@ def scrub(text: str, secrets: tuple[str, ...]) -> str:
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, "***")
     return _USERINFO.sub(r"\1***@", text)
+
+
+def scrub_secrets(text: str, settings: Settings) -> str:
+    """``text`` without any secret that ``settings`` carry, as :func:`scrub` takes them out:
+    the credentials, the HTTP Basic header value, the proxy's password, and every Xray Cloud
+    token obtained with these settings in this process."""
+    return scrub(text, _all_secrets(settings))
 
 
 def _quoted_forms(secret: str) -> tuple[str, ...]:
@@ -120,6 +130,37 @@ class BasicAuth(AuthBase):
         return request
 
 
+class _CloudTokens:
+    """The Xray Cloud tokens obtained in this process, by run: a run resolves its
+    :class:`Settings` once and gives that object to everything that talks to Xray, so the
+    object stands for the run. An entry goes when its settings are garbage collected."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_run: dict[int, list[str]] = {}
+
+    def add(self, settings: Settings, token: str) -> None:
+        """Record ``token``, obtained with ``settings``."""
+        run = id(settings)
+        with self._lock:
+            if run not in self._by_run:
+                self._by_run[run] = []
+                weakref.finalize(settings, self._forget, run)
+            self._by_run[run].append(token)
+
+    def of(self, settings: Settings) -> tuple[str, ...]:
+        """Every token obtained with ``settings``, oldest first."""
+        with self._lock:
+            return tuple(self._by_run.get(id(settings), ()))
+
+    def _forget(self, run: int) -> None:
+        with self._lock:
+            self._by_run.pop(run, None)
+
+
+_cloud_tokens = _CloudTokens()
+
+
 class CloudAuth(AuthBase):
     """Xray Cloud: client id and secret exchanged once for a JWT, then sent as Bearer."""
 
@@ -154,9 +195,12 @@ class XrayClient:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"pytest-xray/{__version__}"
         self.session.headers["Accept"] = "application/json"
-        self._secrets = _all_secrets(settings)
         self._transport = self._transport_options()
         self.auth = self._make_auth()
+
+    @property
+    def _secrets(self) -> tuple[str, ...]:
+        return _all_secrets(self.settings)
 
     def _transport_options(self) -> dict[str, Any]:
         """TLS and proxy arguments of every request. ``verify`` is passed per request, not
@@ -392,7 +436,7 @@ class XrayClient:
                 f"{self.endpoint('authenticate')} did not answer with a token; check xray_url "
                 "and XRAY_CLIENT_ID/XRAY_CLIENT_SECRET."
             )
-        self._secrets = (*self._secrets, token)
+        _cloud_tokens.add(self.settings, token)
         return token
 
     def import_execution(self, payload: dict[str, Any]) -> ImportResult:
@@ -621,7 +665,8 @@ def _basic_pair(user: str, password: str) -> bytes:
 
 
 def _all_secrets(settings: Settings) -> tuple[str, ...]:
-    """The secrets to scrub: credentials, the Basic header value, the proxy's password."""
+    """The secrets to scrub: credentials, the Basic header value, the proxy's password, the
+    Cloud tokens obtained with ``settings``."""
     creds = settings.credentials
     found = list(creds.secrets())
     if creds.user and creds.password:
@@ -630,6 +675,7 @@ def _all_secrets(settings: Settings) -> tuple[str, ...]:
         password = urlsplit(settings.proxy).password
         if password:
             found.extend({password, unquote(password)})
+    found.extend(_cloud_tokens.of(settings))
     return tuple(found)
 
 

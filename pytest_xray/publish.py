@@ -237,11 +237,10 @@ def _upload(
 
 def internal_error(error: Exception, settings: Settings, client: XrayClient | None = None) -> str:
     """``internal error while uploading: TypeError: ...`` on one line, without secrets."""
-    from pytest_xray.client import _all_secrets, scrub
+    from pytest_xray.client import scrub_secrets
 
-    # The client's own list also holds what it learnt (a Cloud token).
-    secrets = (*_all_secrets(settings), *getattr(client, "_secrets", ()))
-    text = scrub(" ".join(str(error).split()), secrets)
+    # Also takes out the Cloud token that a client obtained with these settings.
+    text = scrub_secrets(" ".join(str(error).split()), settings)
     if len(text) > 300:
         text = text[:297] + "..."
     return f"internal error while uploading: {type(error).__name__}: {text}".rstrip(": ")

@@ -194,6 +194,28 @@ def test_scrub_finds_quoted_forms_of_a_secret(secret: str) -> None:
         assert secret.rstrip("\n\\") not in scrubbed
 
 
+def test_scrub_secrets_takes_out_everything_the_settings_carry(cloud: XrayEmulator) -> None:
+    from pytest_xray.client import XrayClient, scrub_secrets
+    from pytest_xray.credentials import Credentials
+    from pytest_xray.settings import Settings
+
+    proxy = f"http://proxyuser:{PROXY_PASSWORD}@127.0.0.1:9"
+    creds = Credentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    settings = Settings(url=cloud.url, cloud=True, api_version="v2", credentials=creds)
+    with XrayClient(settings) as client:
+        client.get_tests(["CALC-1"])
+    [token] = {r.headers["Authorization"].removeprefix("Bearer ") for r in cloud.requests[1:]}
+    text = f"{CLIENT_SECRET} {json.dumps(token)} b'Bearer {token}' via {proxy}"
+    with_proxy = Settings(url=cloud.url, cloud=True, credentials=creds, proxy=proxy)
+    assert scrub_secrets(text, settings) == "*** \"***\" b'Bearer ***' via http://***@127.0.0.1:9"
+    # The token belongs to the run of ``settings``; the proxy password to ``with_proxy``.
+    assert token in scrub_secrets(text, with_proxy)
+    assert PROXY_PASSWORD not in scrub_secrets(text, with_proxy)
+    basic = Settings(url=cloud.url, credentials=Credentials(user=UTF8_USER, password=UTF8_PASSWORD))
+    header = base64.b64encode(f"{UTF8_USER}:{UTF8_PASSWORD}".encode()).decode()
+    assert scrub_secrets(f"Basic {header} {UTF8_PASSWORD!r}", basic) == "Basic *** '***'"
+
+
 def test_pasted_token_with_a_line_break_works(
     suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
