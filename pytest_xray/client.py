@@ -131,9 +131,11 @@ class BasicAuth(AuthBase):
 
 
 class _CloudTokens:
-    """The Xray Cloud tokens obtained in this process, by run: a run resolves its
-    :class:`Settings` once and gives that object to everything that talks to Xray, so the
-    object stands for the run. An entry goes when its settings are garbage collected."""
+    """The Xray Cloud tokens obtained in this process, by run, for reuse and for scrubbing.
+
+    A run resolves its :class:`Settings` once and gives that object to everything that talks
+    to Xray, so the object stands for the run: a later run (a new object, perhaps other
+    credentials) authenticates afresh. An entry goes when its settings are garbage collected."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -162,7 +164,10 @@ _cloud_tokens = _CloudTokens()
 
 
 class CloudAuth(AuthBase):
-    """Xray Cloud: client id and secret exchanged once for a JWT, then sent as Bearer."""
+    """Xray Cloud: client id and secret exchanged for a JWT, then sent as Bearer.
+
+    One exchange per run: a token obtained with the same settings earlier in the process (the
+    ``--xray-check`` lookup before the tests, then the upload at the end) is reused."""
 
     def __init__(self, client: XrayClient, client_id: str, client_secret: str) -> None:
         self._client = client
@@ -171,7 +176,8 @@ class CloudAuth(AuthBase):
 
     def token(self) -> str:
         if self._token is None:
-            self._token = self._client.authenticate(self._credentials)
+            obtained = _cloud_tokens.of(self._client.settings)
+            self._token = obtained[-1] if obtained else self._client.authenticate(self._credentials)
         return self._token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:

@@ -458,3 +458,23 @@ def test_upload_command_errors_are_one_line(pytester: pytest.Pytester) -> None:
     )  # fmt: skip
     assert bad.returncode == 2
     assert "unknown API version '9'" in bad.stderr
+
+
+def test_cloud_check_and_upload_authenticate_once(
+    suite: pytest.Pytester, run_xray: RunXray, cloud: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_client(monkeypatch)
+    run = run_xray(f"--xray-url={cloud.url}", "--xray-cloud", "--xray-project=CALC",
+                   "--xray-check")  # fmt: skip
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure
+    assert [r.path for r in cloud.requests] == [
+        "/api/v2/authenticate", "/api/v2/graphql", "/api/v2/import/execution",
+    ]  # fmt: skip
+    assert len({r.headers["Authorization"] for r in cloud.requests[1:]}) == 1
+    [execution] = cloud.executions.values()
+    assert set(execution.runs) == {"CALC-1", "CALC-2", "CALC-3"}
+    # The next run (new settings) gets a token of its own.
+    run_xray(f"--xray-url={cloud.url}", "--xray-cloud", "--xray-project=CALC")
+    assert [r.path for r in cloud.requests[3:]] == [
+        "/api/v2/authenticate", "/api/v2/import/execution",
+    ]  # fmt: skip
