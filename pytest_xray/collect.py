@@ -135,6 +135,27 @@ class ItemAnnotator:
             report.result = []
         return report
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        # Markers added here by conftests and plugins (item.add_marker) come after the parse
+        # at collection: pick them up. Only tests without Xray keys yet are looked at.
+        errors = []
+        for item in items:
+            meta = self.metas.get(item.nodeid)
+            if (meta is not None and meta["keys"]) or item.get_closest_marker("xray") is None:
+                continue
+            try:
+                meta = self._meta(item)
+            except MarkerError as error:
+                errors.append(str(error))
+                continue
+            if meta is not None:
+                self.metas[item.nodeid] = meta
+                if self.junit_properties and meta["keys"]:
+                    item.user_properties.extend(junit_properties(meta))
+        if errors:
+            raise pytest.UsageError("\n".join(errors))
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.worker_meta_dir is None:
             return

@@ -209,3 +209,54 @@ def test_parameter_values_are_the_same_in_every_run(
             "fix": "fixture-id",
         },
     ]
+
+
+def test_markers_added_after_collection_count(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    # The README's example: keys from a table, added in pytest_collection_modifyitems.
+    pytester.makeconftest(
+        """
+        import pytest
+
+        KEYS = {"test_login": "CALC-12"}
+
+        def pytest_itemcollected(item):
+            if item.name == "test_other":
+                item.add_marker(pytest.mark.xray("CALC-13", defects=["CALC-99"]))
+
+        def pytest_collection_modifyitems(items):
+            for item in items:
+                if item.originalname in KEYS:
+                    item.add_marker(pytest.mark.xray(KEYS[item.originalname]))
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("user", ["alice", "bob"])
+        def test_login(user): pass
+
+        def test_other(): pass
+
+        def test_unmarked(): pass
+        """
+    )
+    run = run_xray("--junitxml=junit.xml")
+    assert [t["testKey"] for t in run.payload["tests"]] == ["CALC-12", "CALC-13"]
+    assert len(run.test("CALC-12")["iterations"]) == 2
+    assert run.test("CALC-13")["defects"] == ["CALC-99"]
+    assert 'name="test_key" value="CALC-12"' in (pytester.path / "junit.xml").read_text()
+    run.result.stdout.fnmatch_lines(["*; 1 test without an xray marker left out"])
+
+
+def test_a_bad_marker_added_after_collection_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "import pytest\n"
+        "def pytest_collection_modifyitems(items):\n"
+        "    items[0].add_marker(pytest.mark.xray('calc-1'))\n"
+    )
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest("--xray")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: test_*.py::test_a: @pytest.mark.xray key has 'calc-1'*"])
+    assert "INTERNALERROR" not in result.stdout.str() + result.stderr.str()
