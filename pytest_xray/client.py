@@ -167,7 +167,8 @@ class CloudAuth(AuthBase):
     """Xray Cloud: client id and secret exchanged for a JWT, then sent as Bearer.
 
     One exchange per run: a token obtained with the same settings earlier in the process (the
-    ``--xray-check`` lookup before the tests, then the upload at the end) is reused."""
+    ``--xray-check`` lookup before the tests, then the upload at the end) is reused. A token
+    that Xray refuses is renewed once per request (:meth:`XrayClient.request`)."""
 
     def __init__(self, client: XrayClient, client_id: str, client_secret: str) -> None:
         self._client = client
@@ -179,6 +180,10 @@ class CloudAuth(AuthBase):
             obtained = _cloud_tokens.of(self._client.settings)
             self._token = obtained[-1] if obtained else self._client.authenticate(self._credentials)
         return self._token
+
+    def renew(self) -> None:
+        """Authenticate again: Xray refused the token (expired or revoked)."""
+        self._token = self._client.authenticate(self._credentials)
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token()}"
@@ -272,18 +277,32 @@ class XrayClient:
         """
         url = self.endpoint(path, version)
         kwargs.setdefault("timeout", (self.settings.connect_timeout, self.settings.read_timeout))
-        kwargs.setdefault("auth", self.auth)
+        auth = kwargs.setdefault("auth", self.auth)
         # requests would re-send a redirected POST as a GET (and drop its body), which Xray
         # answers with a misleading 405: a redirect is reported with its target instead.
         kwargs["allow_redirects"] = False
         for name, value in self._transport.items():
             kwargs.setdefault(name, value)
-        return call_with_retries(
-            lambda: self._send_once(method, url, kwargs),
-            self.policy,
-            repeatable=repeatable,
-            notify=self.notify,
-        )
+
+        def send() -> Any:
+            return call_with_retries(
+                lambda: self._send_once(method, url, kwargs),
+                self.policy,
+                repeatable=repeatable,
+                notify=self.notify,
+            )
+
+        try:
+            return send()
+        except AuthError as error:
+            if not isinstance(auth, CloudAuth) or error.status != 401:
+                raise
+        # An Xray Cloud token expires (after 24 h), and one obtained earlier in the run may
+        # have been revoked: authenticate again, once, and repeat the request, once. Safe even
+        # for a create (repeatable=False): Xray checks the token before anything else, so a
+        # request answered 401 did nothing, and no second execution can come of repeating it.
+        auth.renew()
+        return send()
 
     def _send_once(self, method: str, url: str, kwargs: dict[str, Any]) -> Any:
         try:
@@ -383,7 +402,8 @@ class XrayClient:
         if status in (401, 403):
             raise AuthError(
                 f"{url} refused the credentials ({status}): {message}; check "
-                f"{self._credential_names()}."
+                f"{self._credential_names()}.",
+                status=status,
             )
         raise XrayError(f"{url} answered {status}: {message}", status=status)
 

@@ -478,3 +478,56 @@ def test_cloud_check_and_upload_authenticate_once(
     assert [r.path for r in cloud.requests[3:]] == [
         "/api/v2/authenticate", "/api/v2/import/execution",
     ]  # fmt: skip
+
+
+AUTH, IMPORT, GRAPHQL = "/api/v2/authenticate", "/api/v2/import/execution", "/api/v2/graphql"
+
+
+@pytest.mark.parametrize(
+    ("option", "requests"),
+    [
+        # Expires after the first chunk's import: the second is refused, then repeated.
+        ("--xray-chunk-tests=1", [(AUTH, 200), (IMPORT, 200), (IMPORT, 401), (AUTH, 200),
+                                  (IMPORT, 200), (IMPORT, 200)]),
+        # Expires after the --xray-check lookup, whose token the upload reuses: the create is
+        # refused, then repeated (a refused create made nothing).
+        ("--xray-check", [(AUTH, 200), (GRAPHQL, 200), (IMPORT, 401), (AUTH, 200),
+                          (IMPORT, 200)]),
+    ],
+    ids=["between-chunks", "before-create"],
+)  # fmt: skip
+def test_cloud_token_expiring_during_the_run_is_renewed_once(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    cloud: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    requests: list[tuple[str, int]],
+) -> None:
+    use_client(monkeypatch)
+    cloud.expire_tokens(after=1)
+    run = run_xray(f"--xray-url={cloud.url}", "--xray-cloud", "--xray-project=CALC", option)
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure
+    assert [(r.path, r.status) for r in cloud.requests] == requests
+    [execution] = cloud.executions.values()
+    assert {key: r["status"] for key, r in execution.runs.items()} == {
+        "CALC-1": "PASSED", "CALC-2": "FAILED", "CALC-3": "TODO",
+    }  # fmt: skip
+    run.result.stdout.fnmatch_lines([f"*xray: uploaded to Test Execution {execution.key}*"])
+    assert "upload FAILED" not in run.output
+
+
+def test_cloud_token_refused_again_after_renewal_is_an_error(
+    suite: pytest.Pytester, run_xray: RunXray, cloud: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_client(monkeypatch)
+    cloud.inject(status=401, times=2, match="import/execution")
+    run = run_xray(f"--xray-url={cloud.url}", "--xray-cloud", "--xray-project=CALC")
+    assert [(r.path, r.status) for r in cloud.requests] == [
+        (AUTH, 200), (IMPORT, 401), (AUTH, 200), (IMPORT, 401),
+    ]  # fmt: skip
+    run.result.stdout.fnmatch_lines(
+        [f"*xray: upload FAILED: {cloud.url}{IMPORT} refused the credentials (401): *; check "
+         "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET."]
+    )  # fmt: skip
+    assert not cloud.executions

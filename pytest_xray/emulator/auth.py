@@ -46,6 +46,7 @@ class TokenBook:
         self._lock = threading.Lock()
         self._tokens: set[str] = set()
         self._nonces: set[tuple[str, str, str]] = set()
+        self._uses_left: int | None = None
 
     def issue(self) -> str:
         """A new JWT-shaped token (no secret goes into it)."""
@@ -59,9 +60,16 @@ class TokenBook:
         return token
 
     def valid(self, token: str) -> bool:
-        """Whether ``token`` was issued and not expired."""
+        """Whether ``token`` was issued and not expired (a use of it, when counted)."""
         with self._lock:
-            return token in self._tokens
+            if token not in self._tokens:
+                return False
+            if self._uses_left is not None:
+                self._uses_left -= 1
+                if self._uses_left <= 0:
+                    self._tokens.clear()
+                    self._uses_left = None
+            return True
 
     def first_use(self, consumer: str, timestamp: str, nonce: str) -> bool:
         """Whether this OAuth nonce is new (a replayed request reuses one)."""
@@ -71,10 +79,15 @@ class TokenBook:
             self._nonces.add((consumer, timestamp, nonce))
             return True
 
-    def expire_all(self) -> None:
-        """Make every issued token invalid (clients must authenticate again)."""
+    def expire_all(self, after: int = 0) -> None:
+        """Make every issued token invalid (clients must authenticate again), now or once
+        tokens have been accepted ``after`` more times."""
         with self._lock:
-            self._tokens.clear()
+            if after > 0:
+                self._uses_left = after
+            else:
+                self._tokens.clear()
+                self._uses_left = None
 
 
 def _same(given: str, expected: str | None) -> bool:

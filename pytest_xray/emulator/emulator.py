@@ -246,9 +246,13 @@ class XrayEmulator:
         """Forget executions, created tests, attachments, recorded requests and faults."""
         self._app.reset()
 
-    def expire_tokens(self) -> None:
-        """Invalidate every Cloud token issued so far (the next import answers 401)."""
-        self._app.tokens.expire_all()
+    def expire_tokens(self, after: int = 0) -> None:
+        """Invalidate every Cloud token issued so far (the next import answers 401). With
+        ``after``: once tokens have been accepted that many more times, invalidate every token
+        issued until then (a token that expires in the middle of a run); later ones stay valid."""
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise ValueError("after must be an integer >= 0")
+        self._app.tokens.expire_all(after)
 
     def __repr__(self) -> str:
         where = self.url if self.running else "not started"
