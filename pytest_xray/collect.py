@@ -108,6 +108,18 @@ class ItemAnnotator:
             meta["summary"] = item_summary(item, item_definition(item))
         return meta
 
+    def _annotate(self, item: pytest.Item) -> str | None:
+        """Keep ``item``'s Xray data; the marker error when its markers are malformed."""
+        try:
+            meta = self._meta(item)
+        except MarkerError as error:
+            return str(error)
+        if meta is not None:
+            self.metas[item.nodeid] = meta
+            if self.junit_properties and meta["keys"]:
+                item.user_properties.extend(junit_properties(meta))
+        return None
+
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
         self, collector: pytest.Collector
@@ -115,19 +127,11 @@ class ItemAnnotator:
         report = yield
         if not report.passed:
             return report
-        errors = []
-        for node in report.result:
-            if not isinstance(node, pytest.Item):
-                continue
-            try:
-                meta = self._meta(node)
-            except MarkerError as error:
-                errors.append(str(error))
-                continue
-            if meta is not None:
-                self.metas[node.nodeid] = meta
-                if self.junit_properties and meta["keys"]:
-                    node.user_properties.extend(junit_properties(meta))
+        errors = [
+            error
+            for node in report.result
+            if isinstance(node, pytest.Item) and (error := self._annotate(node)) is not None
+        ]
         if errors:
             # A real collection error: pytest shows it under "ERROR collecting" and stops.
             report.outcome = "failed"
@@ -144,15 +148,9 @@ class ItemAnnotator:
             meta = self.metas.get(item.nodeid)
             if (meta is not None and meta["keys"]) or item.get_closest_marker("xray") is None:
                 continue
-            try:
-                meta = self._meta(item)
-            except MarkerError as error:
-                errors.append(str(error))
-                continue
-            if meta is not None:
-                self.metas[item.nodeid] = meta
-                if self.junit_properties and meta["keys"]:
-                    item.user_properties.extend(junit_properties(meta))
+            error = self._annotate(item)
+            if error is not None:
+                errors.append(error)
         if errors:
             raise pytest.UsageError("\n".join(errors))
 
