@@ -13,7 +13,7 @@ import pytest
 from pytest_xray.emulator import XrayEmulator
 from pytest_xray.settings import resolve
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, PAT, SECRETS, USER, RunXray
-from tests.proxy import forwarding_proxy
+from tests.servers import forwarding_proxy
 from tests.tls import Certificates, make_certificates, private_pem, public_pem, rsa_key
 
 SUITE = """

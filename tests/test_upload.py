@@ -23,10 +23,11 @@ from tests.conftest import (
     assert_no_secret,
     validate,
 )
-from tests.redirect import redirecting
+from tests.servers import redirecting
 
 SUITE = """
 import pytest
+import requests
 
 @pytest.mark.xray("CALC-1")
 def test_pass(): pass
