@@ -440,6 +440,8 @@ class XrayClient:
             )
         if creds.client:
             return "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
+        if creds.token and self.settings.cloud:
+            return "XRAY_TOKEN (an Xray Cloud token from /authenticate, valid 24 h)"
         if creds.token:
             return "XRAY_TOKEN"
         if creds.basic:

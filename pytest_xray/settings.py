@@ -229,7 +229,7 @@ def resolve(
         cloud = is_cloud_host(url)
     else:
         cloud = creds.client
-    if cloud and url is None and creds.client:
+    if cloud and url is None and (creds.client or creds.token):
         url = CLOUD_HOST
 
     if cloud and creds.basic:
@@ -564,7 +564,7 @@ def _check_execution_fields(settings: Settings) -> None:
 def _credentials_needed(settings: Settings) -> str:
     """The credential variables that fit the product, for "needs ... in the environment"."""
     if settings.cloud:
-        return "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
+        return "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET (or XRAY_TOKEN, an Xray Cloud token)"
     return "XRAY_USER and XRAY_PASSWORD, or XRAY_TOKEN, or XRAY_OAUTH_*"
 
 

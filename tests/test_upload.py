@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+import requests
 
 from pytest_xray.emulator import XrayEmulator
 from tests.conftest import (
@@ -532,3 +533,44 @@ def test_cloud_token_refused_again_after_renewal_is_an_error(
          "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET."]
     )  # fmt: skip
     assert not cloud.executions
+
+
+def test_cloud_token_from_the_environment_is_sent_without_authenticating(
+    suite: pytest.Pytester, run_xray: RunXray, cloud: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A token the CI obtained itself, as Xray's documentation shows with curl.
+    answer = requests.post(
+        f"{cloud.url}/api/v2/authenticate",
+        json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        timeout=5,
+    )
+    token = answer.json()
+    monkeypatch.setenv("XRAY_TOKEN", token)
+    monkeypatch.setenv("XRAY_CLOUD", "true")
+    run = run_xray(f"--xray-url={cloud.url}", "--xray-project=CALC", "--xray-check")
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure
+    assert [r.path for r in cloud.requests] == [AUTH, GRAPHQL, IMPORT]  # AUTH: the test's own
+    assert {r.headers["Authorization"] for r in cloud.requests[1:]} == {f"Bearer {token}"}
+    [execution] = cloud.executions.values()
+    assert execution.runs["CALC-1"]["status"] == "PASSED"  # Cloud's status names
+    run.result.stdout.fnmatch_lines([f"*xray: uploaded to Test Execution {execution.key}"])
+    assert token not in run.output
+
+    # Once it expires, Xray's refusal says so; without client credentials nothing renews it.
+    cloud.expire_tokens()
+    expired = run_xray(f"--xray-url={cloud.url}", "--xray-project=CALC")
+    assert [r.path for r in cloud.requests[3:]] == [IMPORT]
+    expired.result.stdout.fnmatch_lines(
+        [f"*xray: upload FAILED: {cloud.url}{IMPORT} refused the credentials (401): *; check "
+         "XRAY_TOKEN (an Xray Cloud token from /authenticate, valid 24 h)."]
+    )  # fmt: skip
+    assert token not in expired.output
+
+
+def test_cloud_token_alone_selects_the_cloud_host(pytester: pytest.Pytester) -> None:
+    from pytest_xray.settings import CLOUD_HOST, resolve
+
+    config = pytester.parseconfig("--xray", "--xray-project=CALC")
+    settings = resolve(config, env={"XRAY_TOKEN": "a.b.c", "XRAY_CLOUD": "true"})
+    assert (settings.cloud, settings.url) == (True, CLOUD_HOST)
+    assert resolve(config, env={"XRAY_TOKEN": "a.b.c"}).url is None  # Server: no default
