@@ -31,19 +31,21 @@ def outcome_record(
 ) -> dict[str, Any]:
     """The result file's content: plain JSON types only."""
     result = result or PublishResult()
-    uploaded = result.uploaded
+    execution = result.uploaded or result.partial
     report = str(result.report_path) if result.report_path else None
     return {
-        "execution_key": uploaded.key if uploaded else None,
-        "url": result.browse_url if uploaded else None,
-        "uploaded": uploaded is not None,
+        "execution_key": result.execution_key,
+        "url": result.browse_url if execution else None,
+        "uploaded": result.uploaded is not None,
+        "partial": result.partial is not None,
         "results": result.results,
         "tests": result.tests,
         "statuses": dict(result.statuses.most_common()),
         "unmarked": result.unmarked,
-        "not_recorded": [{"test_key": key, "message": message} for key, message in uploaded.failed]
-        if uploaded
+        "not_recorded": [{"test_key": key, "message": message} for key, message in execution.failed]
+        if execution
         else [],
+        "not_landed": result.not_landed,
         "error": error or result.error,
         "report": report,
         "resend": result.resend_lines(settings) if settings is not None else [],
@@ -57,6 +59,11 @@ def outcome_record(
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _listed(keys: Sequence[str], most: int = 20) -> str:
+    more = f" and {len(keys) - most} more" if len(keys) > most else ""
+    return ", ".join(f"**{key}**" for key in keys[:most]) + more
 
 
 def _code_after_colon(line: str) -> str:
@@ -90,7 +97,14 @@ def github_summary(record: Mapping[str, Any]) -> str:
     lines = ["### Xray", ""]
     key, url = record["execution_key"], record["url"]
     counts = f"{_count(record['results'], 'result')} for {_count(record['tests'], 'Xray test')}"
-    if key:
+    if key and record["partial"]:
+        link = f"[{key}]({url})" if url else f"`{key}`"
+        landed = record["tests"] - len(record["not_landed"])
+        lines.append(
+            f"Test Execution {link}: {landed} of {_count(record['tests'], 'Xray test')} landed; "
+            f"upload FAILED ({counts})."
+        )
+    elif key:
         link = f"[{key}]({url})" if url else f"`{key}`"
         lines.append(f"Test Execution {link}: {counts}.")
     elif record["tests"]:
@@ -105,6 +119,10 @@ def github_summary(record: Mapping[str, Any]) -> str:
         f"not recorded by Xray: **{_cell(item['test_key'])}**: {_cell(item['message'])}"
         for item in record["not_recorded"]
     ]
+    refused = {item["test_key"] for item in record["not_recorded"]}
+    unsent = [key for key in record["not_landed"] if key not in refused]
+    if unsent:
+        notes.append(f"not sent: {_cell(_listed(unsent))}")
     bullets = [f"- {note}" for note in notes]
     if record["error"]:
         bullets += _failure_bullets(record["error"])

@@ -42,6 +42,7 @@ class PublishResult:
     report_error: str | None = None
     uploaded: ImportResult | None = None
     browse_url: str | None = None
+    """The browse link of the Test Execution of :attr:`uploaded` or :attr:`partial`."""
     error: str | None = None
     uncertain: str | None = None
     """Where to look for an execution that a failed create may have made (project, time)."""
@@ -56,6 +57,26 @@ class PublishResult:
     """What was left out of the report (evidence over a size limit ...), one line each."""
     kept: Path | None = None
     """Where the previous report at ``report_path`` went, which Xray had not fully recorded."""
+    partial: ImportResult | None = None
+    """After an upload that failed (:attr:`error`) once part of the results had reached Xray:
+    the Test Execution that holds them, and what Xray did not record of them."""
+    unsent: list[str] = field(default_factory=list)
+    """After a partial upload: the test keys of the results not sent."""
+
+    @property
+    def execution_key(self) -> str | None:
+        """The Test Execution that holds results of this upload, also of a partial one."""
+        execution = self.uploaded or self.partial
+        return execution.key if execution else None
+
+    @property
+    def not_landed(self) -> list[str]:
+        """The test keys whose results are not in :attr:`execution_key`: not sent, or not
+        recorded by Xray; empty without an execution."""
+        execution = self.uploaded or self.partial
+        if execution is None:
+            return []
+        return [*self.unsent, *(key for key, _ in execution.failed)]
 
     def timing(self) -> str:
         """``session end 0.412 s (build 0.100 s, write 0.120 s, upload 0.192 s)``."""
@@ -96,6 +117,20 @@ class PublishResult:
             for key, message in self.uploaded.failed:
                 lines.append((f"not recorded by Xray: {key}: {message}", True))
             lines.extend((f"Xray says: {m}", False) for m in self.uploaded.info_messages)
+        if self.partial:
+            link = f": {self.browse_url}" if self.browse_url else ""
+            landed = self.tests - len(self.not_landed)
+            lines.append(
+                (
+                    f"partly uploaded to Test Execution {self.partial.key}{link}: "
+                    f"{landed} of {_count(self.tests, 'Xray test')} landed",
+                    True,
+                )
+            )
+            for key, message in self.partial.failed:
+                lines.append((f"not recorded by Xray: {key}: {message}", True))
+            if self.unsent:
+                lines.append((f"not sent: {_listed(self.unsent)}", True))
         if self.error:
             lines.append((f"upload FAILED: {self.error}", True))
         if self.progress_error:
@@ -138,6 +173,12 @@ def _resend_command(report: Path, settings: Settings) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _listed(keys: list[str], most: int = 10) -> str:
+    """``A, B, C``: at most ``most`` keys, then ``and 990 more``."""
+    more = f" and {len(keys) - most} more" if len(keys) > most else ""
+    return ", ".join(keys[:most]) + more
 
 
 def publish(
@@ -207,7 +248,7 @@ def _upload(
 ) -> None:
     # Imported only to upload: requests alone costs a dry run a tenth of a second.
     from pytest_xray.client import XrayClient
-    from pytest_xray.upload import send_payload
+    from pytest_xray.upload import PartialUploadError, send_payload
 
     client: XrayClient | None = None
     try:
@@ -222,6 +263,12 @@ def _upload(
     except UncertainError as error:
         outcome.error = str(error)
         outcome.uncertain = _where_to_look(payload)
+    except PartialUploadError as error:
+        outcome.error = str(error)
+        outcome.partial = error.upload.as_import_result()
+        outcome.unsent = error.upload.unsent
+        outcome.requests = error.upload.requests
+        outcome.browse_url = client.browse_url(error.upload.key) if client else None
     except XrayError as error:
         outcome.error = str(error)
     except Exception as error:

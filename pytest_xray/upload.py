@@ -18,7 +18,14 @@ from pytest_xray.errors import TooLargeError, UncertainError, XrayError
 from pytest_xray.payload import execution_issue
 from pytest_xray.progress import Progress, ProgressFile
 
-__all__ = ["Announce", "Upload", "create_execution", "import_into", "send_payload"]
+__all__ = [
+    "Announce",
+    "PartialUploadError",
+    "Upload",
+    "create_execution",
+    "import_into",
+    "send_payload",
+]
 
 Announce = Callable[[str], None]
 """Told a short line about the upload's requests as they go, for the terminal: which results a
@@ -35,12 +42,24 @@ class Upload:
     skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     info_messages: list[str] = field(default_factory=list)
+    unsent: list[str] = field(default_factory=list)
+    """After a failure part-way (:class:`PartialUploadError`): the test keys of the entries
+    not sent (``tests[N]`` for an entry without a key), in the order they were to go."""
 
     def as_import_result(self) -> ImportResult:
         """The upload as one import's answer."""
         return ImportResult(
             key=self.key, failed=list(self.failed), info_messages=list(self.info_messages)
         )
+
+
+class PartialUploadError(XrayError):
+    """An upload that failed after part of the report reached Xray: :attr:`upload` names the
+    Test Execution that holds it, what Xray did not record of it, and what was not sent."""
+
+    def __init__(self, message: str, upload: Upload, *, status: int | None = None) -> None:
+        super().__init__(message, status=status)
+        self.upload = upload
 
 
 def create_execution(client: XrayClient, head: dict[str, Any], parts: list[bytes]) -> ImportResult:
@@ -96,6 +115,9 @@ class _Sender:
         self.limits = Limits(client.settings.chunk_tests, client.settings.chunk_bytes)
         self.upload = Upload(key=self.key or "")
         self.announce: Announce | None = None
+        self.pending: list[int] = []
+        """The indices of ``tests`` this upload sends, in order; ``pending[:position]`` went."""
+        self.position = 0
 
     def _where(self) -> str:
         return str(self.file.report) if self.file else "the report"
@@ -168,12 +190,16 @@ class _Sender:
         except UncertainError:
             raise
         except XrayError as error:
-            if self.key is None or not self.upload.sent:
-                raise
+            if self.key is None or not self.progress.sent:
+                raise  # Xray answered no import into an execution (a resend's earlier count)
             has = self.progress.sent - len(self.progress.not_recorded)
-            raise XrayError(
+            self.upload.key = self.key
+            self.upload.unsent = [self._label(i) for i in self.pending[self.position :]]
+            raise PartialUploadError(
                 f"{error} (Test Execution {self.key} has {has} of {len(self.tests)} results; "
-                "a resend sends the rest)"
+                "a resend sends the rest)",
+                self.upload,
+                status=error.status,
             ) from None
 
     def _run(self) -> Upload:
@@ -182,17 +208,17 @@ class _Sender:
         failed_now: set[int] = set()
         pending = sorted(retry_failed) + list(range(state.sent, len(self.tests)))
         self.upload.skipped = len(self.tests) - len(pending)
-        position = 0
-        while position < len(pending):
-            chunk = next_chunk(self.tests, pending, position, self.limits, self.head)
+        self.pending, self.position = pending, 0
+        while self.position < len(pending):
+            chunk = next_chunk(self.tests, pending, self.position, self.limits, self.head)
             if self.announce is not None and len(chunk) < len(pending):
-                self._announce(chunk, position, len(pending))
+                self._announce(chunk, self.position, len(pending))
             try:
                 result = self._send(chunk)
             except TooLargeError as error:
                 self._shrink(chunk, error)
                 continue
-            position += len(chunk)
+            self.position += len(chunk)
             self.upload.requests += 1
             self.upload.sent += len(chunk)
             self.upload.info_messages.extend(result.info_messages)
@@ -205,6 +231,10 @@ class _Sender:
             self.save()
         self.upload.key = self.key or ""
         return self.upload
+
+    def _label(self, index: int) -> str:
+        key = self.tests[index].get("testKey")
+        return key if isinstance(key, str) and key else f"tests[{index}]"
 
     def _announce(self, chunk: Chunk, position: int, total: int) -> None:
         assert self.announce is not None

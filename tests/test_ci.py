@@ -60,6 +60,7 @@ def test_result_file_after_upload(suite: pytest.Pytester, run_xray: RunXray) -> 
         "execution_key": "CALC-1000",
         "url": f"{url}/browse/CALC-1000",
         "uploaded": True,
+        "partial": False,
         "results": 4,
         "tests": 3,
         "statuses": {"PASS": 2, "FAIL": 1},
@@ -67,6 +68,7 @@ def test_result_file_after_upload(suite: pytest.Pytester, run_xray: RunXray) -> 
         "not_recorded": [
             {"test_key": "CALC-404", "message": "Test issue with key CALC-404 not found."}
         ],
+        "not_landed": ["CALC-404"],
         "error": None,
         "report": str(report),
         "resend": [f"resend it with: pytest-xray upload {report} --xray-url={url}"],
@@ -246,3 +248,65 @@ def test_progress_of_a_chunked_resend(suite: pytest.Pytester, run_xray: RunXray)
         "pytest-xray: request 1: results 1-2 of 3",
         "pytest-xray: request 2: result 3 of 3",
     ]
+
+
+def test_a_partial_upload_names_its_execution_and_what_did_not_land(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Request 1 of 3 created the execution, request 2 was refused (400, not retried): CI
+    learns the execution, that the upload is partial, and which results are not in it."""
+    summary, outputs = suite.path / "summary.md", suite.path / "output"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    with XrayEmulator(users={USER: PASSWORD}, known_tests={"CALC-1", "CALC-2"}) as server:
+        server.inject(delay=0.001)  # the first import goes through
+        server.inject(status=400)
+        run = run_xray(f"--xray-url={server.url}", "--xray-chunk-tests=1",
+                       "--xray-result-file=xray.json")  # fmt: skip
+        url = server.url
+        assert set(server.executions["CALC-1000"].runs) == {"CALC-1"}
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure only
+    link = f"{url}/browse/CALC-1000"
+    report = suite.path / ".pytest_cache/d/xray/last-report.json"
+    resend = f"pytest-xray upload {report} --xray-url={url} --xray-chunk-tests=1"
+    outcome = read(suite.path / "xray.json")
+    error = (
+        f"{url}/rest/raven/2.0/import/execution answered 400: Bad Request (injected by the "
+        "Xray emulator) (Test Execution CALC-1000 has 1 of 3 results; a resend sends the rest)"
+    )
+    assert outcome == {
+        "execution_key": "CALC-1000",
+        "url": link,
+        "uploaded": False,
+        "partial": True,
+        "results": 4,
+        "tests": 3,
+        "statuses": {"PASS": 2, "FAIL": 1},
+        "unmarked": 1,
+        "not_recorded": [],
+        "not_landed": ["CALC-2", "CALC-404"],
+        "error": error,
+        "report": str(report),
+        "resend": [f"resend it with: {resend}"],
+        "warnings": [],
+    }
+    assert outputs.read_text() == f"xray-execution-key=CALC-1000\nxray-execution-url={link}\n"
+    assert summary.read_text() == (
+        "### Xray\n\n"
+        f"Test Execution [CALC-1000]({link}): 1 of 3 Xray tests landed; upload FAILED "
+        "(4 results for 3 Xray tests).\n\n"
+        "| Xray status | Tests |\n"
+        "|---|---:|\n"
+        "| PASS | 2 |\n"
+        "| FAIL | 1 |\n\n"
+        "- not sent: **CALC-2**, **CALC-404**\n"
+        f"- **upload FAILED**: {error}\n"
+        f"- resend it with: `{resend}`\n\n"
+    )
+    run.result.stdout.fnmatch_lines(
+        [
+            f"xray: partly uploaded to Test Execution CALC-1000: {link}: 1 of 3 Xray tests landed",
+            "xray: not sent: CALC-2, CALC-404",
+            f"xray: upload FAILED: {error}",
+        ]
+    )
