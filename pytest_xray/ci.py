@@ -28,11 +28,16 @@ def outcome_record(
     *,
     error: str | None = None,
     warnings: Sequence[str] = (),
+    resend: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The result file's content: plain JSON types only."""
+    """The result file's content: plain JSON types only. ``resend``: the lines that say how to
+    send what did not land, when not those of a pytest run (:meth:`PublishResult.resend_lines`
+    with ``settings``)."""
     result = result or PublishResult()
     execution = result.uploaded or result.partial
     report = str(result.report_path) if result.report_path else None
+    if resend is None:
+        resend = result.resend_lines(settings) if settings is not None else []
     return {
         "execution_key": result.execution_key,
         "url": result.browse_url if execution else None,
@@ -48,7 +53,7 @@ def outcome_record(
         "not_landed": result.not_landed,
         "error": error or result.error,
         "report": report,
-        "resend": result.resend_lines(settings) if settings is not None else [],
+        "resend": list(resend),
         "warnings": [
             w
             for w in [result.report_error, result.progress_error, *result.warnings, *warnings]

@@ -6,6 +6,9 @@ come exactly as in a pytest run: the ``--xray-*`` options given after the file, 
 environment variables, then the ini file of the current directory. Progress is kept beside the
 report (``FILE.progress.json``), so running it again sends only what Xray does not have yet.
 
+After an upload (also a failed one) it writes the outcome as a pytest run does: the
+``--xray-result-file`` JSON, and in GitHub Actions the job summary and step outputs.
+
 ``pytest-xray merge FILE... -o OUT`` merges the reports of CI shards into one report.
 """
 
@@ -13,25 +16,34 @@ from __future__ import annotations
 
 import argparse
 import glob
+import logging
 import re
+import shlex
 import sys
-from collections.abc import Sequence
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pytest_xray.ci import outcome_record, write_ci_files
 from pytest_xray.client import XrayClient, XrayError
 from pytest_xray.errors import UncertainError
 from pytest_xray.junit import JUnitError, is_xml, read_junit
 from pytest_xray.merge import MergeError, merge_reports, read_inputs
 from pytest_xray.payload import build_payload, format_time
 from pytest_xray.progress import ProgressFile, progress_path
+from pytest_xray.publish import PublishResult, internal_error
 from pytest_xray.report import ReportError, read_report, write_report
 from pytest_xray.settings import Settings, resolve
-from pytest_xray.upload import send_payload
+from pytest_xray.upload import PartialUploadError, send_payload
 
 __all__ = ["load_settings", "main"]
+
+logger = logging.getLogger("pytest_xray")
 
 
 def load_settings(pytest_args: Sequence[str]) -> Settings:
@@ -57,11 +69,57 @@ def _dry_run(path: Path, settings: Settings, what: str) -> int:
     return 0
 
 
-def _upload(path: Path, settings: Settings, new_execution: bool) -> int:
+@dataclass
+class _Job:
+    """One ``upload`` command: what it did, for the result file and the GitHub job summary."""
+
+    settings: Settings
+    rest: Sequence[str]
+    """The ``--xray-*`` options given, repeated by the resend command."""
+    outcome: PublishResult = field(default_factory=PublishResult)
+    client: XrayClient | None = None
+    """The client once made: it knows the secrets it learnt (a Cloud token), to scrub."""
+    resend: list[str] | None = None
+    """The command that sends again what did not land, once a request may have been made."""
+    progress: ProgressFile | None = None
+
+    def count(self, payload: dict[str, Any]) -> None:
+        """Take the numbers of the summary from the report about to be sent."""
+        tests = [test for test in payload["tests"] if isinstance(test, dict)]
+        self.outcome.tests = len(payload["tests"])
+        self.outcome.results = sum(len(test.get("iterations") or ()) or 1 for test in tests)
+        statuses = (test.get("status") for test in tests)
+        self.outcome.statuses = Counter(s for s in statuses if isinstance(s, str))
+
+    def resend_lines(self) -> list[str]:
+        """As a pytest run's summary says it: the resend command, or the two choices when a
+        create may have made an execution; empty when nothing is to resend."""
+        if self.resend is None or not self.outcome.failed:
+            return []
+        command = shlex.join(self.resend)
+        if self.outcome.uncertain is None:
+            return [f"resend it with: {command}"]
+        return [
+            f"look in Jira for a Test Execution {self.outcome.uncertain} created by the "
+            "upload that got no answer: Xray may have created it",
+            f"if it is there, send the results into it: {command} --xray-execution KEY",
+            f"if not, resend as a new one: {command} --new-execution",
+        ]
+
+    def write_ci_files(self) -> None:
+        """The result file and the GitHub Actions summary and outputs; a problem is a line."""
+        record = outcome_record(self.outcome, resend=self.resend_lines())
+        for problem in write_ci_files(record, self.settings.result_file):
+            _say(problem)
+
+
+def _upload(path: Path, job: _Job, new_execution: bool) -> int:
+    settings = job.settings
     payload = read_report(path)
+    job.outcome.report_path = path
+    job.count(payload)
     if settings.dry_run:
-        tests = payload.get("tests")
-        count = len(tests) if isinstance(tests, list) else 0
+        count = job.outcome.tests
         return _dry_run(path, settings, "1 Xray test" if count == 1 else f"{count} Xray tests")
     if not settings.upload:
         raise XrayError("no Xray URL configured: pass --xray-url URL or set XRAY_URL.")
@@ -69,16 +127,31 @@ def _upload(path: Path, settings: Settings, new_execution: bool) -> int:
         _say(f"WARNING: {warning}")
     if settings.execution is not None:
         payload["testExecutionKey"] = settings.execution
-    progress = ProgressFile(path)
+    job.progress = progress = ProgressFile(path)
+    job.resend = ["pytest-xray", "upload", str(path), *job.rest]
     try:
         with XrayClient(settings, notify=_say) as client:
-            upload = send_payload(
-                client, payload, progress, new_execution=new_execution, announce=_say
-            )
+            job.client = client
+            try:
+                upload = send_payload(
+                    client, payload, progress, new_execution=new_execution, announce=_say
+                )
+            except PartialUploadError as error:
+                job.outcome.partial = error.upload.as_import_result()
+                job.outcome.unsent = error.upload.unsent
+                job.outcome.browse_url = client.browse_url(error.upload.key)
+                for key, message in error.upload.failed:
+                    print(f"not recorded by Xray: {key}: {message}", file=sys.stderr)
+                raise
             link = client.browse_url(upload.key) if upload.key else None
     finally:
         if progress.error:
             _say(progress.error)
+            job.outcome.progress_error = progress.error
+    job.outcome.requests = upload.requests
+    job.outcome.browse_url = link
+    if upload.key:
+        job.outcome.uploaded = upload.as_import_result()
     # No key only for a report sent whole by an older pytest-xray, which did not record it.
     where = f"Test Execution {upload.key}" + (f": {link}" if link else "") if upload.key else "Xray"
     if upload.requests == 0:
@@ -107,9 +180,10 @@ def converted_path(path: Path, settings: Settings) -> Path:
 
 
 def _upload_junit(
-    path: Path, settings: Settings, key_from: re.Pattern[str] | None, new_execution: bool
+    path: Path, job: _Job, key_from: re.Pattern[str] | None, new_execution: bool
 ) -> int:
     """Convert a JUnit XML file to Xray JSON (see :mod:`pytest_xray.junit`), save it, send it."""
+    settings = job.settings
     _check_target(settings)
     run = read_junit(path, key_from, create_tests=settings.create_tests)
     if settings.summary is None and settings.execution is None:
@@ -117,6 +191,7 @@ def _upload_junit(
         settings = replace(settings, summary=f"Test results from {path.name}, run at {start}")
     payload = build_payload(run.execution, settings)
     left_out = f"; {run.unkeyed} without an Xray key left out" if run.unkeyed else ""
+    job.outcome.unmarked = run.unkeyed
     print(
         f"read {run.testcases} testcases from {path}: {len(run.execution.results)} results "
         f"for {len(payload['tests'])} Xray tests{left_out}"
@@ -129,15 +204,21 @@ def _upload_junit(
     report = write_report(payload, converted_path(path, settings))
     print(f"report written to {report}")
     if settings.dry_run:
+        job.outcome.report_path = report
+        job.count(payload)
         print("dry run, nothing sent")
         return 0
-    return _upload(report, settings, new_execution)
+    return _upload(report, job, new_execution)
 
 
-def _upload_junit_native(path: Path, settings: Settings) -> int:
+def _upload_junit_native(path: Path, job: _Job) -> int:
     """Send a JUnit XML file as it is to Xray's JUnit endpoint (Xray's own mapping)."""
+    settings = job.settings
     _check_target(settings)
     run = read_junit(path)  # a malformed file fails here with its line, not with Xray's message
+    # Xray maps the testcases itself: each is a result of its own Test.
+    job.outcome.report_path = path
+    job.outcome.results = job.outcome.tests = run.testcases
     if settings.dry_run:
         return _dry_run(path, settings, f"{run.testcases} testcases, for the JUnit endpoint")
     if not settings.upload:
@@ -162,9 +243,12 @@ def _upload_junit_native(path: Path, settings: Settings) -> int:
         )
     for warning in settings.warnings:
         _say(f"WARNING: {warning}")
+    job.resend = ["pytest-xray", "upload", str(path), "--format", "junit", *job.rest]
     with XrayClient(settings, notify=_say) as client:
+        job.client = client
         result = client.import_junit(xml, path.name)
         link = client.browse_url(result.key)
+    job.outcome.uploaded, job.outcome.browse_url, job.outcome.requests = result, link, 1
     print(f"uploaded {path} to Test Execution {result.key}" + (f": {link}" if link else ""))
     for key, message in result.failed:
         print(f"not recorded by Xray: {key}: {message}", file=sys.stderr)
@@ -245,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="create a new Test Execution even though an earlier attempt got no answer and "
         "may have created one (check Jira first; else use --xray-execution KEY)",
     )
+    upload.add_argument(
+        "--debug",
+        action="store_true",
+        help="print pytest-xray's debug log on stderr, with the traceback of an internal error",
+    )
     merge = commands.add_parser(
         "merge",
         help="merge the reports of CI shards into one",
@@ -275,22 +364,70 @@ def _key_pattern(text: str | None) -> re.Pattern[str] | None:
         ) from None
 
 
+@contextmanager
+def _debug_log(enabled: bool) -> Iterator[None]:
+    """pytest-xray's own debug log on stderr (not urllib3's) while the command runs."""
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
 def _run_upload(args: argparse.Namespace, rest: Sequence[str]) -> int:
+    with _debug_log(args.debug):
+        return _upload_command(args, rest)
+
+
+def _upload_command(args: argparse.Namespace, rest: Sequence[str]) -> int:
     key_from = _key_pattern(args.key_from)
-    settings = load_settings(rest)
+    job = _Job(load_settings(rest), rest)
+    try:
+        status = _send_file(args, job, key_from)
+    except UncertainError as error:
+        job.outcome.error, job.outcome.uncertain = str(error), "in your project"
+        raise
+    except (pytest.UsageError, ReportError, XrayError, JUnitError) as error:
+        job.outcome.error = str(error)
+        raise
+    except Exception as error:
+        # A bug, or an answer nobody foresaw: one line, as the session end says it; the
+        # traceback goes to the debug log. Never a secret: the message is scrubbed.
+        logger.debug("pytest-xray: internal error while uploading", exc_info=True)
+        job.outcome.error = internal_error(error, job.settings, job.client)
+        print(f"pytest-xray: error: {job.outcome.error}", file=sys.stderr)
+        if job.progress is not None:
+            state = job.progress.load(job.outcome.tests)
+            if state.execution is None and state.creating_since is not None:
+                job.outcome.uncertain = "in your project"
+        return 1
+    finally:
+        job.write_ci_files()
+    return status
+
+
+def _send_file(args: argparse.Namespace, job: _Job, key_from: re.Pattern[str] | None) -> int:
     if not is_xml(args.file):
         if args.format == "junit" or key_from is not None:
             option = "--format junit" if args.format == "junit" else "--key-from"
             raise pytest.UsageError(f"{option} is for JUnit XML files; {args.file} is not XML.")
-        return _upload(args.file, settings, args.new_execution)
+        return _upload(args.file, job, args.new_execution)
     if args.format == "junit":
         if key_from is not None:
             raise pytest.UsageError(
                 "--key-from needs the Xray JSON conversion; with --format junit Xray reads "
                 "the file itself (keys only from test_key properties)."
             )
-        return _upload_junit_native(args.file, settings)
-    return _upload_junit(args.file, settings, key_from, args.new_execution)
+        return _upload_junit_native(args.file, job)
+    return _upload_junit(args.file, job, key_from, args.new_execution)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 
 from pytest_xray.ci import github_outputs, github_summary, outcome_record
+from pytest_xray.cli import main as cli_main
 from pytest_xray.client import ImportResult
 from pytest_xray.emulator import XrayEmulator
 from pytest_xray.publish import PublishResult
-from tests.conftest import PASSWORD, USER, RunXray, assert_no_secret
+from pytest_xray.report import write_report
+from tests.conftest import PASSWORD, PAT, USER, RunXray, assert_no_secret
 
 SUITE = """
 import pytest
@@ -310,3 +312,172 @@ def test_a_partial_upload_names_its_execution_and_what_did_not_land(
             f"xray: upload FAILED: {error}",
         ]
     )
+
+
+# -- pytest-xray upload: the same result file and GitHub files as a pytest run -------------
+
+
+@pytest.fixture
+def command(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Any:
+    """``pytest-xray upload ARGS`` in this process, in the test directory, as a CI step: with
+    ``GITHUB_STEP_SUMMARY`` and ``GITHUB_OUTPUT`` set; returns (status, stdout, stderr)."""
+    monkeypatch.chdir(pytester.path)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pytester.path / "summary.md"))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(pytester.path / "output"))
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        status = cli_main(["upload", *args])
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return run
+
+
+def three_tests(folder: Path) -> Path:
+    tests = [
+        {"testKey": "CALC-1", "status": "PASS"},
+        {"testKey": "CALC-2", "status": "FAIL", "iterations": [{"status": "PASS"}] * 2},
+        {"testKey": "CALC-3", "status": "PASS"},
+    ]
+    return write_report({"info": {"project": "CALC"}, "tests": tests}, folder / "r.json")
+
+
+def test_upload_command_partial_then_complete_writes_the_ci_files(
+    pytester: pytest.Pytester, command: Any, server: XrayEmulator
+) -> None:
+    three_tests(pytester.path)
+    args = ("r.json", f"--xray-url={server.url}", "--xray-chunk-tests=1",
+            "--xray-result-file=out/xray.json")  # fmt: skip
+    resend = f"pytest-xray upload {' '.join(args)}"
+    link = f"{server.url}/browse/CALC-1000"
+    server.inject(delay=0.001)  # the first import goes through, the second is refused
+    server.inject(status=400)
+    status, _, err = command(*args)
+    assert status == 1
+    assert "pytest-xray: error: " in err
+    outcome = read(pytester.path / "out/xray.json")
+    assert outcome["execution_key"] == "CALC-1000"
+    assert outcome["url"] == link
+    assert (outcome["uploaded"], outcome["partial"]) == (False, True)
+    assert (outcome["results"], outcome["tests"]) == (4, 3)
+    assert outcome["statuses"] == {"PASS": 2, "FAIL": 1}
+    assert outcome["not_landed"] == ["CALC-2", "CALC-3"]
+    assert outcome["error"].endswith("(Test Execution CALC-1000 has 1 of 3 results; a resend "
+                                     "sends the rest)")  # fmt: skip
+    assert outcome["report"] == "r.json"
+    assert outcome["resend"] == [f"resend it with: {resend}"]
+    summary = (pytester.path / "summary.md").read_text()
+    assert summary.startswith(
+        f"### Xray\n\nTest Execution [CALC-1000]({link}): 1 of 3 Xray tests landed; upload "
+        "FAILED (4 results for 3 Xray tests).\n"
+    )
+    assert "- not sent: **CALC-2**, **CALC-3**\n" in summary
+    assert f"- resend it with: `{resend}`\n" in summary
+    outputs = f"xray-execution-key=CALC-1000\nxray-execution-url={link}\n"
+    assert (pytester.path / "output").read_text() == outputs
+    # The resend, the same command, sends the rest into the same execution.
+    status, _, err = command(*args)
+    assert status == 0, err
+    outcome = read(pytester.path / "out/xray.json")
+    assert (outcome["execution_key"], outcome["uploaded"], outcome["partial"]) == (
+        "CALC-1000", True, False
+    )  # fmt: skip
+    assert (outcome["not_landed"], outcome["error"], outcome["resend"]) == ([], None, [])
+    assert set(server.executions["CALC-1000"].runs) == {"CALC-1", "CALC-2", "CALC-3"}
+    summary = (pytester.path / "summary.md").read_text()
+    assert summary.endswith(
+        f"### Xray\n\nTest Execution [CALC-1000]({link}): 4 results for 3 Xray tests.\n\n"
+        "| Xray status | Tests |\n|---|---:|\n| PASS | 2 |\n| FAIL | 1 |\n\n"
+    )
+    assert (pytester.path / "output").read_text() == outputs * 2
+
+
+def test_upload_command_failure_writes_the_ci_files(
+    pytester: pytest.Pytester, command: Any, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    three_tests(pytester.path)
+    monkeypatch.setenv("XRAY_TOKEN", "not-the-token")
+    monkeypatch.setenv("XRAY_RESULT_FILE", "xray.json")
+    status, _, err = command("r.json", f"--xray-url={server.url}")
+    assert status == 1
+    outcome = read(pytester.path / "xray.json")
+    assert (outcome["execution_key"], outcome["uploaded"], outcome["partial"]) == (
+        None, False, False
+    )  # fmt: skip
+    assert "refused the credentials (401)" in outcome["error"]
+    resend = f"pytest-xray upload r.json --xray-url={server.url}"
+    assert outcome["resend"] == [f"resend it with: {resend}"]
+    summary = (pytester.path / "summary.md").read_text()
+    assert "3 Xray tests, not uploaded (report: `r.json`)." in summary
+    assert "- **upload FAILED**: " in summary
+    assert (pytester.path / "output").read_text() == ""
+    assert_no_secret(summary, (pytester.path / "xray.json").read_text(), err)
+
+
+JUNIT = """<testsuite name="s">
+<testcase classname="c" name="a"><properties><property name="test_key" value="CALC-1"/>
+</properties></testcase>
+<testcase classname="c" name="b"><properties><property name="test_key" value="CALC-2"/>
+</properties><failure message="no"/></testcase>
+</testsuite>
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "junit"])
+def test_upload_command_of_junit_xml_writes_the_ci_files(
+    pytester: pytest.Pytester, command: Any, server: XrayEmulator, fmt: str
+) -> None:
+    (pytester.path / "results.xml").write_text(JUNIT)
+    status, _, err = command("results.xml", f"--format={fmt}", f"--xray-url={server.url}",
+                             "--xray-project=CALC", "--xray-result-file=xray.json")  # fmt: skip
+    assert status == 0, err
+    outcome = read(pytester.path / "xray.json")
+    [key] = server.executions
+    link = f"{server.url}/browse/{key}"
+    assert (outcome["execution_key"], outcome["url"], outcome["uploaded"]) == (key, link, True)
+    assert (outcome["results"], outcome["tests"], outcome["error"]) == (2, 2, None)
+    assert outcome["report"] == ("results.xray.json" if fmt == "json" else "results.xml")
+    summary = (pytester.path / "summary.md").read_text()
+    assert summary.startswith(f"### Xray\n\nTest Execution [{key}]({link}): 2 results for 2 ")
+    outputs = (pytester.path / "output").read_text()
+    assert outputs == f"xray-execution-key={key}\nxray-execution-url={link}\n"
+
+
+FIELDS_INI = """[pytest]
+xray_execution_fields = {"labels": ["nightly"]}
+xray_environments_field = customfield_10201
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
+def test_upload_command_internal_error_is_one_line(
+    pytester: pytest.Pytester, command: Any, server: XrayEmulator, debug: bool
+) -> None:
+    """An error nobody foresaw (here: a report edited into an info the multipart create cannot
+    use) is one line and exit status 1, and the CI files say it; the traceback only with
+    --debug."""
+    pytester.makeini(FIELDS_INI)
+    report = {"info": {"project": "CALC", "testEnvironments": 3},
+              "tests": [{"testKey": "CALC-1", "status": "PASS"}]}  # fmt: skip
+    write_report(report, pytester.path / "r.json")
+    status, _, err = command("r.json", f"--xray-url={server.url}", "--xray-result-file=x.json",
+                             *(["--debug"] if debug else []))  # fmt: skip
+    assert status == 1
+    message = "internal error while uploading: TypeError: 'int' object is not iterable"
+    assert f"pytest-xray: error: {message}\n" in err
+    if debug:
+        assert "Traceback (most recent call last):" in err
+    else:
+        assert err == f"pytest-xray: error: {message}\n"
+    assert not server.requests
+    outcome = read(pytester.path / "x.json")
+    assert outcome["error"] == message
+    assert outcome["resend"] == [
+        f"resend it with: pytest-xray upload r.json --xray-url={server.url} "
+        "--xray-result-file=x.json"
+    ]
+    assert f"- **upload FAILED**: {message}" in (pytester.path / "summary.md").read_text()
