@@ -29,7 +29,7 @@ __all__ = [
 
 Announce = Callable[[str], None]
 """Told a short line about the upload's requests as they go, for the terminal: which results a
-request of a chunked upload carries ("request 2: results 1001-2000 of 5000")."""
+request of a chunked upload carries ("chunk 2 of 5: results 1001-2000 of 5000")."""
 
 
 @dataclass
@@ -118,6 +118,9 @@ class _Sender:
         self.pending: list[int] = []
         """The indices of ``tests`` this upload sends, in order; ``pending[:position]`` went."""
         self.position = 0
+        self.cut_by_bytes = False
+        """A chunk held fewer tests than the limit because of its size: the number of chunks
+        announced is an estimate."""
 
     def _where(self) -> str:
         return str(self.file.report) if self.file else "the report"
@@ -212,7 +215,7 @@ class _Sender:
         while self.position < len(pending):
             chunk = next_chunk(self.tests, pending, self.position, self.limits, self.head)
             if self.announce is not None and len(chunk) < len(pending):
-                self._announce(chunk, self.position, len(pending))
+                self._announce(chunk)
             try:
                 result = self._send(chunk)
             except TooLargeError as error:
@@ -236,11 +239,21 @@ class _Sender:
         key = self.tests[index].get("testKey")
         return key if isinstance(key, str) and key else f"tests[{index}]"
 
-    def _announce(self, chunk: Chunk, position: int, total: int) -> None:
+    def _announce(self, chunk: Chunk) -> None:
+        """``chunk 2 of 5: results 1001-2000 of 5000``. The chunks still to go are counted as
+        large as this one: exact while the test limit makes them, ``about`` once the byte
+        limit has cut one short (a 413's smaller chunks are counted anew)."""
         assert self.announce is not None
-        first, last = position + 1, position + len(chunk)
+        total = len(self.pending)
+        first, last = self.position + 1, self.position + len(chunk)
+        rest = total - last
+        if rest and len(chunk) < self.limits.tests:
+            self.cut_by_bytes = True
+        number = self.upload.requests + 1
+        chunks = number + -(-rest // len(chunk))
+        about = "about " if rest and self.cut_by_bytes else ""
         which = f"result {first}" if first == last else f"results {first}-{last}"
-        self.announce(f"request {self.upload.requests + 1}: {which} of {total}")
+        self.announce(f"chunk {number} of {about}{chunks}: {which} of {total}")
 
     def _send(self, chunk: Chunk) -> ImportResult:
         if self.key is not None:

@@ -229,12 +229,12 @@ def test_progress_of_a_chunked_upload(suite: pytest.Pytester, run_xray: RunXray)
     run.result.stdout.fnmatch_lines(
         [
             "xray: uploading 3 Xray tests to *",
-            "xray: request 1: results 1-2 of 3",
-            "xray: request 2: result 3 of 3",
+            "xray: chunk 1 of 2: results 1-2 of 3",
+            "xray: chunk 2 of 2: result 3 of 3",
             "xray: uploaded to Test Execution CALC-1000: * in 2 requests",
         ]
     )
-    assert "xray: request" not in quiet.output
+    assert "xray: chunk" not in quiet.output
 
 
 def test_progress_of_a_chunked_resend(suite: pytest.Pytester, run_xray: RunXray) -> None:
@@ -247,8 +247,8 @@ def test_progress_of_a_chunked_resend(suite: pytest.Pytester, run_xray: RunXray)
         )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[:2] == [
-        "pytest-xray: request 1: results 1-2 of 3",
-        "pytest-xray: request 2: result 3 of 3",
+        "pytest-xray: chunk 1 of 2: results 1-2 of 3",
+        "pytest-xray: chunk 2 of 2: result 3 of 3",
     ]
 
 

@@ -796,3 +796,31 @@ def test_a_report_changed_after_a_partial_send_names_the_earlier_execution(
         f"results to {earlier} instead: --xray-execution {earlier})"
     ) in second.err
     assert "WARNING" not in first.err
+
+
+def test_progress_counts_chunks_and_says_about_when_the_size_cuts_them(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, resend: Callable[..., Resent]
+) -> None:
+    """By the test limit the number of chunks is exact; once the byte limit cuts a chunk short
+    it is an estimate, and the last chunk is always 'n of n'."""
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.chdir(pytester.path)
+    # Three small results, then four large ones: 1 KiB holds four, then two.
+    tests = [{"testKey": f"CALC-{n}", "status": "PASS", "comment": "x" * (50 if n < 4 else 350)}
+             for n in range(1, 8)]  # fmt: skip
+    write_report({"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json")
+    with XrayEmulator(flavor="server", tokens={PAT}) as server:
+        by_count = resend("r.json", f"--xray-url={server.url}", "--xray-chunk-tests=3")
+        (pytester.path / "r.json.progress.json").unlink()
+        by_size = resend("r.json", f"--xray-url={server.url}", "--xray-chunk-bytes=1K")
+    assert by_count.status == by_size.status == 0, by_count.err + by_size.err
+    assert by_count.err.splitlines() == [
+        "pytest-xray: chunk 1 of 3: results 1-3 of 7",
+        "pytest-xray: chunk 2 of 3: results 4-6 of 7",
+        "pytest-xray: chunk 3 of 3: result 7 of 7",
+    ]
+    assert by_size.err.splitlines() == [
+        "pytest-xray: chunk 1 of about 2: results 1-4 of 7",
+        "pytest-xray: chunk 2 of about 3: results 5-6 of 7",
+        "pytest-xray: chunk 3 of 3: result 7 of 7",
+    ]
