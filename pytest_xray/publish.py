@@ -62,6 +62,9 @@ class PublishResult:
     the Test Execution that holds them, and what Xray did not record of them."""
     unsent: list[str] = field(default_factory=list)
     """After a partial upload: the test keys of the results not sent."""
+    removed: Path | None = None
+    """The report of an earlier run, fully sent or never to be sent, that a run with nothing
+    to report removed from ``report_path`` (so that nobody sends its old results again)."""
 
     @property
     def execution_key(self) -> str | None:
@@ -93,7 +96,20 @@ class PublishResult:
         unmarked = _count(self.unmarked, "test")
         if not self.tests:
             note = f" ({unmarked} without an xray marker)" if self.unmarked else ""
-            return [(f"no results with an Xray key; nothing to report{note}.", False)]
+            lines = [(f"no results with an Xray key; nothing to report{note}.", False)]
+            if self.removed is not None:
+                lines.append(
+                    (
+                        f"removed the report of an earlier run, {self.removed}, so that its "
+                        "results are not sent again",
+                        False,
+                    )
+                )
+            lines.extend((warning, True) for warning in self.warnings)
+            if self.progress_error:
+                lines.append((self.progress_error, True))
+            lines.extend((text, True) for text in self.resend_lines(settings))
+            return lines
         counts = ", ".join(f"{n} {status}" for status, n in self.statuses.most_common())
         left_out = f"; {unmarked} without an xray marker left out" if self.unmarked else ""
         head = f"{_count(self.results, 'result')} for {_count(self.tests, 'Xray test')}"
@@ -199,6 +215,8 @@ def publish(
     payload = build_payload(execution, settings)
     outcome = PublishResult(unmarked=unmarked)
     if not payload["tests"]:
+        if report_path is not None:
+            _clear_earlier_report(report_path, outcome)
         return outcome
     if edit_payload is not None:
         edit_payload(payload)
@@ -236,6 +254,33 @@ def publish(
     outcome.seconds = time.perf_counter() - began
     logger.debug("pytest-xray: %s", outcome.timing())
     return outcome
+
+
+def _clear_earlier_report(report_path: Path, outcome: PublishResult) -> None:
+    """A run with nothing to report leaves no report of an earlier run at its path: one that
+    Xray did not fully record is kept aside (:func:`keep_unsent`), any other is removed."""
+    try:
+        outcome.kept = keep_unsent(report_path)
+    except OSError as error:
+        outcome.warnings.append(
+            f"cannot keep the previous report {report_path}, which was not completely sent "
+            f"to Xray: {error.strerror or error}; it is left where it is"
+        )
+        return
+    if outcome.kept is not None or not report_path.is_file():
+        return
+    try:
+        report_path.unlink()
+    except OSError as error:
+        outcome.warnings.append(
+            f"cannot remove the report of an earlier run, {report_path}: "
+            f"{error.strerror or error}; do not send it again"
+        )
+        return
+    outcome.removed = report_path
+    progress = ProgressFile(report_path)
+    progress.remove()
+    outcome.progress_error = progress.error
 
 
 def _upload(

@@ -824,3 +824,60 @@ def test_progress_counts_chunks_and_says_about_when_the_size_cuts_them(
         "pytest-xray: chunk 2 of about 3: results 5-6 of 7",
         "pytest-xray: chunk 3 of 3: result 7 of 7",
     ]
+
+
+# -- a run with nothing to report leaves no earlier report to be sent again ----------------
+
+
+def test_a_run_with_nothing_to_report_removes_the_earlier_report(
+    suite: pytest.Pytester, run_xray: RunXray
+) -> None:
+    first = run_xray("--xray-project=CALC", "--xray-output=r.json", report="r.json")
+    assert {t["testKey"] for t in first.payload["tests"]} == KEYS
+    again = run_xray("--xray-project=CALC", "--xray-output=r.json", "-k", "nothing_matches",
+                     "--xray-result-file=out.json", report="r.json")  # fmt: skip
+    assert not again.report_path.exists()
+    assert not progress_path(again.report_path).exists()
+    again.result.stdout.fnmatch_lines(
+        [
+            "xray: no results with an Xray key; nothing to report.",
+            f"xray: removed the report of an earlier run, {again.report_path}, so that its "
+            "results are not sent again",
+        ]
+    )
+    outcome = json.loads((suite.path / "out.json").read_text())
+    assert (outcome["tests"], outcome["report"], outcome["resend"]) == (0, None, [])
+    # Nothing there: nothing said.
+    third = run_xray("--xray-project=CALC", "--xray-output=r.json", "-k", "nothing_matches")
+    assert "removed" not in third.output
+
+
+def test_a_run_with_nothing_to_report_keeps_an_earlier_report_not_fully_sent(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator,
+    resend: Callable[..., Resent],
+) -> None:  # fmt: skip
+    with XrayEmulator(flavor="server", tokens={PAT}) as gone:
+        down = gone.url
+    failed = run_xray(f"--xray-url={down}", "--xray-project=CALC", "--xray-retries=0",
+                      report=LAST)  # fmt: skip
+    assert "upload FAILED" in failed.output
+    first = failed.payload
+    again = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "-k", "nothing_matches",
+                     report=LAST)  # fmt: skip
+    assert not again.report_path.exists()
+    [kept] = kept_reports(again.report_path.parent, "last-report")
+    assert json.loads(kept.read_text()) == first
+    assert progress_path(kept).exists()
+    again.result.stdout.fnmatch_lines(
+        [
+            "xray: no results with an Xray key; nothing to report.",
+            f"xray: the previous report was not completely sent to Xray; it was kept as {kept}",
+            f"xray: resend it with: pytest-xray upload {kept} --xray-url={server.url}",
+        ]
+    )
+    assert "removed" not in again.output
+    assert not server.requests
+    sent = resend(str(kept), f"--xray-url={server.url}")
+    assert sent.status == 0, sent.err
+    [execution] = server.executions.values()
+    assert set(execution.runs) == KEYS
