@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Progress", "ProgressFile", "keep_unsent", "progress_path"]
+__all__ = ["Progress", "ProgressFile", "keep_unsent", "progress_path", "unsent_folder"]
 
 _VERSION = 1
 
@@ -147,19 +147,28 @@ class ProgressFile:
             self.error = f"cannot remove the stale {self.path}: {error.strerror}"
 
 
+def unsent_folder(report: Path) -> Path:
+    """Where :func:`keep_unsent` puts the reports of ``report``'s path: ``NAME.unsent/`` beside
+    it, which globs of reports such as ``shard-*.json`` do not reach (a kept shard report
+    merged with the next run's would count its results twice)."""
+    return report.with_name(f"{report.stem}.unsent")
+
+
 def keep_unsent(report: Path) -> Path | None:
     """Move ``report`` aside when it holds results Xray may not have (see
     :meth:`ProgressFile.unsent`), before a new run writes over it: to
-    ``NAME.<YYYYmmdd-HHMMSS>.json`` beside it (the time it was written; ``-2``, ``-3`` for a
-    name taken), its progress file with it. Returns the new path, or ``None`` when there was
+    ``NAME.unsent/NAME.<YYYYmmdd-HHMMSS>.json`` (the time it was written; ``-2``, ``-3`` for
+    a name taken), its progress file with it. Returns the new path, or ``None`` when there was
     nothing to keep. Raises :class:`OSError` when the move fails."""
     if not report.is_file() or not ProgressFile(report).unsent():
         return None
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(report.stat().st_mtime))
-    kept, number = report.with_name(f"{report.stem}.{stamp}{report.suffix}"), 1
+    folder = unsent_folder(report)
+    folder.mkdir(exist_ok=True)
+    kept, number = folder / f"{report.stem}.{stamp}{report.suffix}", 1
     while kept.exists() or progress_path(kept).exists():
         number += 1
-        kept = report.with_name(f"{report.stem}.{stamp}-{number}{report.suffix}")
+        kept = folder / f"{report.stem}.{stamp}-{number}{report.suffix}"
     report.rename(kept)
     if progress_path(report).exists():
         progress_path(report).rename(progress_path(kept))

@@ -680,9 +680,12 @@ LAST = ".pytest_cache/d/xray/last-report.json"
 
 
 def kept_reports(folder: Path, stem: str) -> list[Path]:
-    """The reports kept beside ``{stem}.json``: ``{stem}.YYYYmmdd-HHMMSS[-N].json``."""
+    """The reports kept of ``{stem}.json``: ``{stem}.unsent/{stem}.YYYYmmdd-HHMMSS[-N].json``."""
     pattern = re.compile(re.escape(stem) + r"\.\d{8}-\d{6}(-\d+)?\.json")
-    return [path for path in folder.iterdir() if pattern.fullmatch(path.name)]
+    kept = folder / f"{stem}.unsent"
+    return (
+        [path for path in kept.iterdir() if pattern.fullmatch(path.name)] if kept.exists() else []
+    )
 
 
 def test_the_default_report_not_fully_sent_is_kept_by_the_next_run(
@@ -746,8 +749,9 @@ def test_an_output_report_not_sent_is_kept_even_by_a_dry_run(
     second = run_xray("--xray-dry-run", "--xray-project=CALC", "--xray-output=r.json",
                       report="r.json")  # fmt: skip
     assert "previous report" not in second.output
-    assert sorted(p.name for p in suite.path.glob("r.*")) == sorted(
-        [kept.name, progress_path(kept).name, "r.json"]
+    assert sorted(p.name for p in suite.path.glob("r.*")) == ["r.json", "r.unsent"]
+    assert sorted(p.name for p in kept.parent.iterdir()) == sorted(
+        [kept.name, progress_path(kept).name]
     )
 
 
@@ -881,3 +885,27 @@ def test_a_run_with_nothing_to_report_keeps_an_earlier_report_not_fully_sent(
     assert sent.status == 0, sent.err
     [execution] = server.executions.values()
     assert set(execution.runs) == KEYS
+
+
+def test_a_kept_shard_report_is_not_merged_by_the_shard_glob(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    """Kept aside in ``shard-1.unsent/``: ``merge "shard-*.json"`` takes the new report only,
+    so no result counts twice."""
+    with XrayEmulator(flavor="server", tokens={PAT}) as gone:
+        down = gone.url
+    run_xray(f"--xray-url={down}", "--xray-project=CALC", "--xray-retries=0",
+             "--xray-output=shard-1.json", report="shard-1.json")  # fmt: skip
+    again = run_xray("--xray-dry-run", "--xray-project=CALC", "--xray-output=shard-1.json",
+                     report="shard-1.json")  # fmt: skip
+    [kept] = kept_reports(suite.path, "shard-1")
+    assert kept.parent == suite.path / "shard-1.unsent"
+    assert progress_path(kept).exists()
+    assert f"it was kept as {kept}" in again.output
+    monkeypatch.chdir(suite.path)
+    capsys.readouterr()
+    assert cli_main(["merge", "shard-*.json", "-o", "all.json"]) == 0
+    assert capsys.readouterr().out == "merged 1 report (3 Xray tests) into all.json\n"
+    merged = json.loads((suite.path / "all.json").read_text())
+    assert merged["tests"] == again.payload["tests"]
