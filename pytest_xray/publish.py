@@ -130,6 +130,7 @@ class PublishResult:
             link = f": {self.browse_url}" if self.browse_url else ""
             several = f" in {self.requests} requests" if self.requests > 1 else ""
             lines.append((f"uploaded to Test Execution {self.uploaded.key}{link}{several}", False))
+            lines.extend(self._link_hint(settings))
             for key, message in self.uploaded.failed:
                 lines.append((f"not recorded by Xray: {key}: {message}", True))
             lines.extend((f"Xray says: {m}", False) for m in self.uploaded.info_messages)
@@ -143,6 +144,7 @@ class PublishResult:
                     True,
                 )
             )
+            lines.extend(self._link_hint(settings))
             for key, message in self.partial.failed:
                 lines.append((f"not recorded by Xray: {key}: {message}", True))
             if self.unsent:
@@ -159,6 +161,19 @@ class PublishResult:
             lines.append((f"report {verb} to {self.report_path}{reason}", False))
         lines.extend((text, True) for text in self.resend_lines(settings))
         return lines
+
+    def _link_hint(self, settings: Settings) -> list[tuple[str, bool]]:
+        """How to get the browse link that Cloud cannot give: Xray's host is not Jira's."""
+        if self.browse_url or not settings.cloud:
+            return []
+        key = self.execution_key
+        return [
+            (
+                f"for a link to {key}, set XRAY_JIRA_URL (or --xray-jira-url) to your Jira site, "
+                "such as https://yourcompany.atlassian.net",
+                False,
+            )
+        ]
 
     def resend_lines(self, settings: Settings) -> list[str]:
         """How to send what did not land: the resend command, or the choices when a create

@@ -17,7 +17,15 @@ from pytest_xray.client import ImportResult
 from pytest_xray.emulator import XrayEmulator
 from pytest_xray.publish import PublishResult
 from pytest_xray.report import write_report
-from tests.conftest import PASSWORD, PAT, USER, RunXray, assert_no_secret
+from tests.conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PASSWORD,
+    PAT,
+    USER,
+    RunXray,
+    assert_no_secret,
+)
 
 SUITE = """
 import pytest
@@ -481,3 +489,28 @@ def test_upload_command_internal_error_is_one_line(
         "--xray-result-file=x.json"
     ]
     assert f"- **upload FAILED**: {message}" in (pytester.path / "summary.md").read_text()
+
+
+def test_cloud_summary_says_how_to_get_a_link(
+    suite: pytest.Pytester, run_xray: RunXray, cloud: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Xray Cloud's host is not the Jira site: without XRAY_JIRA_URL there is no browse link,
+    and the summary says how to get one."""
+    monkeypatch.delenv("XRAY_USER")
+    monkeypatch.delenv("XRAY_PASSWORD")
+    monkeypatch.setenv("XRAY_CLOUD", "true")
+    monkeypatch.setenv("XRAY_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("XRAY_CLIENT_SECRET", CLIENT_SECRET)
+    bare = run_xray(f"--xray-url={cloud.url}")
+    linked = run_xray(f"--xray-url={cloud.url}", "--xray-jira-url=https://acme.atlassian.net")
+    bare.result.stdout.fnmatch_lines(
+        [
+            "xray: uploaded to Test Execution CALC-1000",
+            "xray: for a link to CALC-1000, set XRAY_JIRA_URL (or --xray-jira-url) to your Jira "
+            "site, such as https://yourcompany.atlassian.net",
+        ]
+    )
+    linked.result.stdout.fnmatch_lines(
+        ["xray: uploaded to Test Execution CALC-1001: https://acme.atlassian.net/browse/CALC-1001"]
+    )
+    assert "XRAY_JIRA_URL" not in linked.output
