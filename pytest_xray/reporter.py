@@ -133,11 +133,13 @@ class XrayReporter:
             return
         execution = self.collector.execution()
         self.collector.forget_collection()
+        # --collect-only runs nothing: the report of an earlier run stays as it is.
+        collect_only = bool(self.config.getoption("collectonly", False))
         with gc_paused():
             result = publish(
                 execution,
                 self.settings,
-                self.report_path(),
+                None if collect_only else self.report_path(),
                 unmarked=self.collector.unmarked,
                 edit_payload=self.hooks.payload_editor(),
                 notify=self.notify,

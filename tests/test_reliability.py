@@ -856,6 +856,16 @@ def test_a_run_with_nothing_to_report_removes_the_earlier_report(
     assert "removed" not in third.output
 
 
+def test_collect_only_leaves_the_earlier_report_alone(
+    suite: pytest.Pytester, run_xray: RunXray
+) -> None:
+    first = run_xray("--xray-project=CALC", "--xray-output=r.json", report="r.json")
+    looked = run_xray("--xray-project=CALC", "--xray-output=r.json", "--collect-only", "-q",
+                      report="r.json")  # fmt: skip
+    assert looked.payload == first.payload
+    assert "removed" not in looked.output
+
+
 def test_a_run_with_nothing_to_report_keeps_an_earlier_report_not_fully_sent(
     suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator,
     resend: Callable[..., Resent],
