@@ -449,8 +449,8 @@ def test_payload_is_copied_only_for_a_payload_hook(pytester: pytest.Pytester) ->
 
 
 def test_every_result_field_is_checked_after_the_result_hook() -> None:
-    from pytest_xray.model import TestResult
     from pytest_xray.hookdata import RESULT_FIELDS
+    from pytest_xray.model import TestResult
 
     assert set(RESULT_FIELDS) == {field.name for field in dataclasses.fields(TestResult)}
 
