@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pytest_xray.check import PREFIX as CHECK_PREFIX
 from pytest_xray.publish import PublishResult
+from pytest_xray.report import atomic_text
 from pytest_xray.settings import Settings
 
 __all__ = ["github_outputs", "github_summary", "outcome_record", "write_ci_files"]
@@ -151,12 +151,9 @@ def github_outputs(record: Mapping[str, Any]) -> str:
 def _write_json(path: Path, record: Mapping[str, Any]) -> str | None:
     """Write atomically, so a CI step never reads half a file."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with atomic_text(path) as handle:
             json.dump(record, handle, indent=2, ensure_ascii=False)
             handle.write("\n")
-        os.replace(tmp, path)
     except OSError as error:
         return f"cannot write the result file {path}: {error.strerror or error}"
     return None

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from pytest_xray.report import atomic_text
 
 __all__ = ["Progress", "ProgressFile", "keep_unsent", "progress_path", "unsent_folder"]
 
@@ -103,15 +103,9 @@ class ProgressFile:
         data: dict[str, Any] = {"version": _VERSION, "report": self.report.name}
         data.update(asdict(progress))
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(data, handle, indent=2)
-                    handle.write("\n")
-                os.replace(tmp, self.path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            with atomic_text(self.path) as handle:
+                json.dump(data, handle, indent=2)
+                handle.write("\n")
         except OSError as error:
             self.error = f"cannot record the upload progress in {self.path}: {error.strerror}"
 

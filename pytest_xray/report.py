@@ -6,10 +6,11 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["ReportError", "encode_pieces", "read_report", "write_report"]
+__all__ = ["ReportError", "atomic_text", "encode_pieces", "read_report", "write_report"]
 
 _PRETTY_LIMIT = 2_000
 """Reports with up to this many tests are indented for people; larger ones are compact."""
@@ -23,30 +24,41 @@ class ReportError(Exception):
 
 
 def write_report(payload: dict[str, Any], path: Path) -> Path:
-    """Write ``payload`` to ``path`` atomically (a reader never sees half a file).
+    """Write ``payload`` to ``path`` atomically (see :func:`atomic_text`).
 
     The text streams to the file in pieces (see :func:`encode_pieces`), never as one string.
-    The file gets the permissions any new file gets (``0o666`` less the umask, so usually
-    readable by all, as CI artifact uploaders running as another user need), not the
-    ``0o600`` of the temporary file it is written as.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.writelines(encode_pieces(payload))
-                handle.write("\n")
-            os.chmod(tmp, 0o666 & ~_umask())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_text(path) as handle:
+            handle.writelines(encode_pieces(payload))
+            handle.write("\n")
     except OSError as error:
         raise ReportError(
             f"cannot write the Xray report {path}: {error.strerror or error}"
         ) from None
     return path
+
+
+@contextmanager
+def atomic_text(path: Path) -> Iterator[TextIO]:
+    """A UTF-8 text file for ``path``, written beside it as a temporary file and moved over it
+    once complete, so that a reader (a CI step, a resend) never sees half a file.
+
+    The file gets the permissions any new file gets (``0o666`` less the umask, so usually
+    readable by all, as CI artifact uploaders running as another user need), not the
+    ``0o600`` of the temporary file it is written as. Raises :class:`OSError`.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            yield handle
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def _umask() -> int:

@@ -410,8 +410,9 @@ def test_report_gets_a_new_files_permissions(
     pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
     previous = os.umask(umask)
     try:
-        run = run_xray()
+        run = run_xray("--xray-result-file=outcome.json")
     finally:
         os.umask(previous)
     assert run.result.ret == 0
     assert stat.S_IMODE(run.report_path.stat().st_mode) == mode
+    assert stat.S_IMODE((pytester.path / "outcome.json").stat().st_mode) == mode  # CI reads it
