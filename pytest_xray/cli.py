@@ -402,7 +402,7 @@ def _upload_command(args: argparse.Namespace, rest: Sequence[str]) -> int:
         # A bug, or an answer nobody foresaw: one line, as the session end says it; the
         # traceback goes to the debug log. Never a secret: the message is scrubbed.
         logger.debug("pytest-xray: internal error while uploading", exc_info=True)
-        job.outcome.error = internal_error(error, job.settings, job.client)
+        job.outcome.error = internal_error(error, job.settings)
         print(f"pytest-xray: error: {job.outcome.error}", file=sys.stderr)
         if job.progress is not None:
             state = job.progress.load(job.outcome.tests)

@@ -335,14 +335,14 @@ def _upload(
         # A bug, or an answer nobody foresaw: the summary, the saved report, the resend command
         # and pytest's exit status matter more than the traceback, which goes to the debug log.
         logger.debug("pytest-xray: internal error while uploading", exc_info=True)
-        outcome.error = internal_error(error, settings, client)
+        outcome.error = internal_error(error, settings)
         if progress is not None:
             state = progress.load(outcome.tests)
             if state.execution is None and state.creating_since is not None:
                 outcome.uncertain = _where_to_look(payload)
 
 
-def internal_error(error: Exception, settings: Settings, client: XrayClient | None = None) -> str:
+def internal_error(error: Exception, settings: Settings) -> str:
     """``internal error while uploading: TypeError: ...`` on one line, without secrets."""
     from pytest_xray.client import scrub_secrets
 
