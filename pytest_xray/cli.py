@@ -30,8 +30,8 @@ from typing import Any
 import pytest
 
 from pytest_xray.ci import outcome_record, write_ci_files
-from pytest_xray.client import XrayClient, XrayError
-from pytest_xray.errors import UncertainError
+from pytest_xray.client import XrayClient
+from pytest_xray.errors import UncertainError, XrayError
 from pytest_xray.junit import JUnitError, is_xml, read_junit
 from pytest_xray.merge import MergeError, merge_reports, read_inputs
 from pytest_xray.payload import build_payload, format_time

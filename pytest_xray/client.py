@@ -1,28 +1,24 @@
-"""The HTTP client: endpoints, authentication and Xray's answers, for Server/DC and Cloud.
+"""The HTTP client: one session to Xray, its endpoints and transport, for Server/DC and Cloud.
 
 Every transport problem and every error answer becomes an :class:`XrayError` at one boundary
 (:meth:`XrayClient.request`), with a one-line message that names the endpoint and never a secret.
 That boundary also retries what may pass (:mod:`pytest_xray.retry`) and carries the TLS and
 proxy settings: verification stays on unless XRAY_VERIFY=false, and ``trust_env`` stays on so
 that HTTPS_PROXY / HTTP_PROXY / NO_PROXY and REQUESTS_CA_BUNDLE work as everywhere else.
+How credentials become request authentication is :mod:`pytest_xray.auth`, how secrets are kept
+out of messages :mod:`pytest_xray.scrub`, how Xray's answers are read :mod:`pytest_xray.answers`.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 import ssl
-import threading
 import warnings
-import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.auth import AuthBase
 from urllib3.exceptions import (
     ConnectTimeoutError,
     InsecureRequestWarning,
@@ -32,162 +28,26 @@ from urllib3.exceptions import (
 from urllib3.exceptions import ProxyError as Urllib3ProxyError
 
 from pytest_xray import __version__
-from pytest_xray.errors import (
-    AuthError,
-    TooLargeError,
-    TransientError,
-    UncertainError,
-    XrayError,
+from pytest_xray.answers import (
+    ImportResult,
+    error_text,
+    json_or_none,
+    parse_graphql_tests,
+    parse_import,
+    parse_tests,
 )
-from pytest_xray.markers import ISSUE_KEY
+from pytest_xray.auth import CloudAuth, credential_names, make_auth
+from pytest_xray.errors import AuthError, TooLargeError, TransientError, XrayError
 from pytest_xray.payload import execution_issue
 from pytest_xray.retry import RetryPolicy, call_with_retries
+from pytest_xray.scrub import all_secrets, cloud_tokens, scrub
 from pytest_xray.settings import Settings
 
-__all__ = [
-    "TESTS_PER_QUERY",
-    "AuthError",
-    "ImportResult",
-    "TooLargeError",
-    "TransientError",
-    "UncertainError",
-    "XrayClient",
-    "XrayError",
-    "scrub",
-    "scrub_secrets",
-]
+__all__ = ["TESTS_PER_QUERY", "XrayClient"]
 
 RETRYABLE_STATUSES = {429: False, 502: True, 503: False, 504: True}
 """Statuses worth a retry, with whether the request may have been processed all the same
 (429 and 503 refuse before processing; 502 and 504 come from a proxy that lost the answer)."""
-
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
-
-
-def scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret replaced by ``***``, and ``user:password@`` taken out of
-    every URL in it (requests and urllib3 quote proxy URLs in their errors).
-
-    A secret is also found in the escaped forms that error messages quote it in: its
-    ``repr()``, the ``repr()`` of its UTF-8 bytes (http.client's "Invalid header value
-    b'Bearer …'") and its JSON string."""
-    forms = {form for secret in secrets if secret for form in _quoted_forms(secret)}
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, "***")
-    return _USERINFO.sub(r"\1***@", text)
-
-
-def scrub_secrets(text: str, settings: Settings) -> str:
-    """``text`` without any secret that ``settings`` carry, as :func:`scrub` takes them out:
-    the credentials, the HTTP Basic header value, the proxy's password, and every Xray Cloud
-    token obtained with these settings in this process."""
-    return scrub(text, _all_secrets(settings))
-
-
-def _quoted_forms(secret: str) -> tuple[str, ...]:
-    """``secret`` as is and as ``repr``, bytes ``repr`` and JSON quote it (without quotes)."""
-    return (
-        secret,
-        repr(secret)[1:-1],
-        repr(secret.encode("utf-8", "backslashreplace"))[2:-1],
-        json.dumps(secret)[1:-1],
-        json.dumps(secret, ensure_ascii=False)[1:-1],
-    )
-
-
-@dataclass
-class ImportResult:
-    """What Xray answered to an import."""
-
-    key: str
-    id: str = ""
-    self_url: str = ""
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    """``(test key, messages)`` of results Xray did not record (Server ``testIssues.error``)."""
-    info_messages: list[str] = field(default_factory=list)
-
-
-class BearerAuth(AuthBase):
-    """``Authorization: Bearer <token>``: Jira Personal Access Tokens and Cloud JWTs."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
-
-
-class BasicAuth(AuthBase):
-    """HTTP Basic with the user and password encoded as UTF-8, as Jira decodes them (requests
-    encodes them as latin-1, which fails for a password such as ``pässwörd€``)."""
-
-    def __init__(self, user: str, password: str) -> None:
-        self.header = "Basic " + base64.b64encode(_basic_pair(user, password)).decode("ascii")
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = self.header
-        return request
-
-
-class _CloudTokens:
-    """The Xray Cloud tokens obtained in this process, by run, for reuse and for scrubbing.
-
-    A run resolves its :class:`Settings` once and gives that object to everything that talks
-    to Xray, so the object stands for the run: a later run (a new object, perhaps other
-    credentials) authenticates afresh. An entry goes when its settings are garbage collected."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._by_run: dict[int, list[str]] = {}
-
-    def add(self, settings: Settings, token: str) -> None:
-        """Record ``token``, obtained with ``settings``."""
-        run = id(settings)
-        with self._lock:
-            if run not in self._by_run:
-                self._by_run[run] = []
-                weakref.finalize(settings, self._forget, run)
-            self._by_run[run].append(token)
-
-    def of(self, settings: Settings) -> tuple[str, ...]:
-        """Every token obtained with ``settings``, oldest first."""
-        with self._lock:
-            return tuple(self._by_run.get(id(settings), ()))
-
-    def _forget(self, run: int) -> None:
-        with self._lock:
-            self._by_run.pop(run, None)
-
-
-_cloud_tokens = _CloudTokens()
-
-
-class CloudAuth(AuthBase):
-    """Xray Cloud: client id and secret exchanged for a JWT, then sent as Bearer.
-
-    One exchange per run: a token obtained with the same settings earlier in the process (the
-    ``--xray-check`` lookup before the tests, then the upload at the end) is reused. A token
-    that Xray refuses is renewed once per request (:meth:`XrayClient.request`)."""
-
-    def __init__(self, client: XrayClient, client_id: str, client_secret: str) -> None:
-        self._client = client
-        self._credentials = {"client_id": client_id, "client_secret": client_secret}
-        self._token: str | None = None
-
-    def token(self) -> str:
-        if self._token is None:
-            obtained = _cloud_tokens.of(self._client.settings)
-            self._token = obtained[-1] if obtained else self._client.authenticate(self._credentials)
-        return self._token
-
-    def renew(self) -> None:
-        """Authenticate again: Xray refused the token (expired or revoked)."""
-        self._token = self._client.authenticate(self._credentials)
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Bearer {self.token()}"
-        return request
 
 
 class XrayClient:
@@ -207,11 +67,11 @@ class XrayClient:
         self.session.headers["User-Agent"] = f"pytest-xray/{__version__}"
         self.session.headers["Accept"] = "application/json"
         self._transport = self._transport_options()
-        self.auth = self._make_auth()
+        self.auth = make_auth(self)
 
     @property
     def _secrets(self) -> tuple[str, ...]:
-        return _all_secrets(self.settings)
+        return all_secrets(self.settings)
 
     def _transport_options(self) -> dict[str, Any]:
         """TLS and proxy arguments of every request. ``verify`` is passed per request, not
@@ -228,20 +88,6 @@ class XrayClient:
         if settings.proxy is not None:
             options["proxies"] = {"http": settings.proxy, "https": settings.proxy}
         return options
-
-    def _make_auth(self) -> AuthBase | None:
-        creds = self.settings.credentials
-        if creds.oauth:
-            from pytest_xray.oauth import oauth1_auth
-
-            return oauth1_auth(creds)
-        if creds.client_id and creds.client_secret:
-            return CloudAuth(self, creds.client_id, creds.client_secret)
-        if creds.token:
-            return BearerAuth(creds.token)
-        if creds.user and creds.password is not None:
-            return BasicAuth(creds.user, creds.password)
-        return None
 
     def __enter__(self) -> XrayClient:
         return self
@@ -353,7 +199,7 @@ class XrayClient:
                 reason = "a header value holds characters that HTTP headers cannot carry"
             raise XrayError(
                 f"request to {url} could not be sent: {reason}; check "
-                f"{self._credential_names()} and the xray_* settings for stray characters."
+                f"{credential_names(self.settings)} and the xray_* settings for stray characters."
             ) from None
         return self._decode(response, url)
 
@@ -368,7 +214,7 @@ class XrayClient:
         if status in RETRYABLE_STATUSES:
             detail = ""
             if "json" in content_type:
-                detail = ": " + scrub(_error_text(_json_or_none(response), text), self._secrets)
+                detail = ": " + scrub(error_text(json_or_none(response), text), self._secrets)
             raise TransientError(
                 f"{url} answered {status} ({response.reason or 'no reason'}){detail}",
                 reached=RETRYABLE_STATUSES[status],
@@ -385,7 +231,7 @@ class XrayClient:
                 "the Xray Cloud host"
             )
             if status in (401, 403):  # not AuthError: authenticate() would drop the page hint
-                raise XrayError(f"{message}, and {self._credential_names()}.")
+                raise XrayError(f"{message}, and {credential_names(self.settings)}.")
             raise XrayError(f"{message}.")
         try:
             data = response.json() if text.strip() else None
@@ -398,11 +244,11 @@ class XrayClient:
                     f"{scrub(text[:200], self._secrets)!r}"
                 )
             return data
-        message = scrub(_error_text(data, text), self._secrets)
+        message = scrub(error_text(data, text), self._secrets)
         if status in (401, 403):
             raise AuthError(
                 f"{url} refused the credentials ({status}): {message}; check "
-                f"{self._credential_names()}.",
+                f"{credential_names(self.settings)}.",
                 status=status,
             )
         raise XrayError(f"{url} answered {status}: {message}", status=status)
@@ -431,23 +277,6 @@ class XrayClient:
             fix = f"set {setting} to the Jira base URL it moved to"
         return f"{url} answered {status}, a redirect to {shown}; {fix}."
 
-    def _credential_names(self) -> str:
-        creds = self.settings.credentials
-        if creds.oauth:
-            return (
-                "XRAY_OAUTH_CONSUMER_KEY, XRAY_OAUTH_PRIVATE_KEY and XRAY_OAUTH_TOKEN "
-                "(the Jira application link)"
-            )
-        if creds.client:
-            return "XRAY_CLIENT_ID and XRAY_CLIENT_SECRET"
-        if creds.token and self.settings.cloud:
-            return "XRAY_TOKEN (an Xray Cloud token from /authenticate, valid 24 h)"
-        if creds.token:
-            return "XRAY_TOKEN"
-        if creds.basic:
-            return "XRAY_USER and XRAY_PASSWORD"
-        return "the credentials: none are set"
-
     # -- Xray API ------------------------------------------------------------------------------
 
     def authenticate(self, credentials: dict[str, str]) -> str:
@@ -464,7 +293,7 @@ class XrayClient:
                 f"{self.endpoint('authenticate')} did not answer with a token; check xray_url "
                 "and XRAY_CLIENT_ID/XRAY_CLIENT_SECRET."
             )
-        _cloud_tokens.add(self.settings, token)
+        cloud_tokens.add(self.settings, token)
         return token
 
     def import_execution(self, payload: dict[str, Any]) -> ImportResult:
@@ -484,7 +313,7 @@ class XrayClient:
             data=body,
             headers={"Content-Type": "application/json"},
         )
-        return self.parse_import(data)
+        return parse_import(data, cloud=self.settings.cloud)
 
     def import_execution_multipart(
         self, payload: dict[str, Any], issue: dict[str, Any]
@@ -503,7 +332,7 @@ class XrayClient:
             "info": ("info.json", _json_bytes(issue), "application/json"),
         }
         data = self.request("POST", "import/execution/multipart", repeatable=False, files=files)
-        return self.parse_import(data)
+        return parse_import(data, cloud=self.settings.cloud)
 
     def import_results(self, payload: dict[str, Any]) -> ImportResult:
         """Import ``payload`` the way the settings ask: through the multipart endpoint when a new
@@ -543,36 +372,7 @@ class XrayClient:
             params=self.junit_query(),
             **body,
         )
-        return self.parse_import(data)
-
-    def parse_import(self, data: Any) -> ImportResult:
-        """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import.
-
-        Only the execution's key is required. ``testIssues.error`` and ``infoMessages`` are read
-        in whatever shape they come (lists, single strings, dicts with other field names), so
-        that an unusual answer still lists every test Xray did not record.
-        """
-        if not isinstance(data, dict):
-            raise XrayError(f"unexpected answer to an import: {str(data)[:200]!r}")
-        issue = data.get("testExecIssue", data) if not self.settings.cloud else data
-        if isinstance(issue, str) and ISSUE_KEY.fullmatch(issue.strip()):
-            issue = {"key": issue.strip()}
-        if not isinstance(issue, dict) or not issue.get("key"):
-            raise XrayError(f"the import answer names no Test Execution: {str(data)[:200]!r}")
-        result = ImportResult(
-            key=str(issue["key"]), id=str(issue.get("id", "")), self_url=str(issue.get("self", ""))
-        )
-        test_issues = data.get("testIssues")
-        if isinstance(test_issues, dict):
-            result.failed = [
-                _failed_test(error)
-                for error in _as_list(test_issues.get("error"))
-                if error is not None
-            ]
-        result.info_messages = [
-            text for text in map(_message_text, _as_list(data.get("infoMessages"))) if text
-        ]
-        return result
+        return parse_import(data, cloud=self.settings.cloud)
 
     def get_tests(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` (at most :data:`TESTS_PER_QUERY`) are existing Xray Tests.
@@ -590,11 +390,7 @@ class XrayClient:
         if self.settings.cloud:
             return self._graphql_tests(keys)
         data = self.request("GET", "api/test", params={"keys": ";".join(keys)})
-        if not isinstance(data, list):
-            raise XrayError(
-                f"unexpected answer to {self.endpoint('api/test')}: {str(data)[:200]!r}"
-            )
-        return {str(test["key"]) for test in data if isinstance(test, dict) and test.get("key")}
+        return parse_tests(data, self.endpoint("api/test"))
 
     def _graphql_tests(self, keys: Sequence[str]) -> set[str]:
         # GraphQL lives under /api/v2 only; a v1 token is valid there too.
@@ -603,23 +399,7 @@ class XrayClient:
         data = self.request(
             "POST", "graphql", version="v2", json={"query": _GET_TESTS, "variables": variables}
         )
-        if not isinstance(data, dict):
-            raise XrayError(f"unexpected answer to {url}: {str(data)[:200]!r}")
-        if data.get("errors"):
-            messages = "; ".join(
-                str(error.get("message", error)) if isinstance(error, dict) else str(error)
-                for error in data["errors"]
-            )
-            raise XrayError(
-                f"{url} refused the query: {scrub(messages, self._secrets)}", status=200
-            )
-        page = (data.get("data") or {}).get("getTests") or {}
-        found = set()
-        for test in page.get("results") or ():
-            jira = test.get("jira") if isinstance(test, dict) else None
-            if isinstance(jira, dict) and jira.get("key"):
-                found.add(str(jira["key"]))
-        return found
+        return parse_graphql_tests(data, url, self._secrets)
 
     def browse_url(self, key: str) -> str | None:
         """``{jira}/browse/KEY`` when the Jira site is known."""
@@ -641,70 +421,8 @@ query CheckTests($jql: String!, $limit: Int!) {
 """
 
 
-def _as_list(value: Any) -> list[Any]:
-    """``value`` as a list of items: a list as is, nothing as none, anything else as one."""
-    if value is None or value == "":
-        return []
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
-
-
-_MESSAGE_FIELDS = ("messages", "message", "error", "errors", "errorMessages", "reason")
-_KEY_FIELDS = ("testKey", "key", "issueKey")
-_NOT_MESSAGE = frozenset((*_KEY_FIELDS, "id", "self"))
-
-
-def _message_text(value: Any) -> str:
-    """One readable line from a message that may be a string, a list or a dict."""
-    if isinstance(value, dict):
-        for name in _MESSAGE_FIELDS:
-            if value.get(name):
-                return _message_text(value[name])
-        return json.dumps(value, ensure_ascii=False, default=str)[:300]
-    if isinstance(value, (list, tuple)):
-        return "; ".join(text for text in map(_message_text, value) if text)
-    return "" if value is None else str(value).strip()
-
-
-def _failed_test(error: Any) -> tuple[str, str]:
-    """``(test key, message)`` of one ``testIssues.error`` item: Xray's
-    ``{"testKey", "messages"}``, a dict with other names, or a plain string. Without a key
-    field, the first issue key in the message names the test."""
-    key = ""
-    if isinstance(error, dict):
-        key = next((str(error[name]) for name in _KEY_FIELDS if error.get(name)), "")
-        rest = {name: value for name, value in error.items() if name not in _NOT_MESSAGE}
-        message = _message_text(rest) if rest else ""
-    else:
-        message = _message_text(error)
-    if not key:
-        found = ISSUE_KEY.search(message)
-        key = found.group(0) if found else "?"
-    return key, message or "(no message)"
-
-
 def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
-
-
-def _basic_pair(user: str, password: str) -> bytes:
-    return f"{user}:{password}".encode("utf-8", "backslashreplace")
-
-
-def _all_secrets(settings: Settings) -> tuple[str, ...]:
-    """The secrets to scrub: credentials, the Basic header value, the proxy's password, the
-    Cloud tokens obtained with ``settings``."""
-    creds = settings.credentials
-    found = list(creds.secrets())
-    if creds.user and creds.password:
-        found.append(base64.b64encode(_basic_pair(creds.user, creds.password)).decode())
-    if settings.proxy:
-        password = urlsplit(settings.proxy).password
-        if password:
-            found.extend({password, unquote(password)})
-    found.extend(_cloud_tokens.of(settings))
-    return tuple(found)
 
 
 def _before_sending(error: requests.exceptions.ConnectionError) -> bool:
@@ -748,20 +466,3 @@ def _root_cause(error: BaseException) -> str:
         if args:
             return args[-1].splitlines()[0]
     return type(error).__name__
-
-
-def _json_or_none(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _error_text(data: Any, text: str) -> str:
-    """Xray's ``{"error": "…"}`` verbatim, else the start of the body."""
-    if isinstance(data, dict):
-        for name in ("error", "message", "errorMessages"):
-            if data.get(name):
-                value = data[name]
-                return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-    return text.strip()[:300] or "(empty answer)"

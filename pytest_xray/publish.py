@@ -19,10 +19,12 @@ from pytest_xray.model import Execution
 from pytest_xray.payload import build_payload
 from pytest_xray.progress import ProgressFile, keep_unsent
 from pytest_xray.report import ReportError, write_report
+from pytest_xray.scrub import scrub_secrets
 from pytest_xray.settings import Settings
 
 if TYPE_CHECKING:
-    from pytest_xray.client import ImportResult, XrayClient
+    from pytest_xray.answers import ImportResult
+    from pytest_xray.client import XrayClient
     from pytest_xray.upload import Announce
 
 __all__ = ["PublishResult", "publish"]
@@ -344,8 +346,6 @@ def _upload(
 
 def internal_error(error: Exception, settings: Settings) -> str:
     """``internal error while uploading: TypeError: ...`` on one line, without secrets."""
-    from pytest_xray.client import scrub_secrets
-
     # Also takes out the Cloud token that a client obtained with these settings.
     text = scrub_secrets(" ".join(str(error).split()), settings)
     if len(text) > 300:

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pytest_xray.answers import ImportResult
 from pytest_xray.chunks import Chunk, Limits, encode_body, next_chunk
-from pytest_xray.client import ImportResult, XrayClient
+from pytest_xray.client import XrayClient
 from pytest_xray.errors import TooLargeError, UncertainError, XrayError
 from pytest_xray.payload import execution_issue
 from pytest_xray.progress import Progress, ProgressFile

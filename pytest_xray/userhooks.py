@@ -23,7 +23,7 @@ from pytest_xray.hookdata import RESULT_FIELDS, SHORT, BadValue, copy_json, payl
 from pytest_xray.model import Outcome, TestResult
 
 if TYPE_CHECKING:
-    from pytest_xray.client import ImportResult
+    from pytest_xray.answers import ImportResult
 
 __all__ = ["UserHooks"]
 

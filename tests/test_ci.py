@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from pytest_xray.answers import ImportResult
 from pytest_xray.ci import github_outputs, github_summary, outcome_record
 from pytest_xray.cli import main as cli_main
-from pytest_xray.client import ImportResult
 from pytest_xray.emulator import XrayEmulator
 from pytest_xray.publish import PublishResult
 from pytest_xray.report import write_report

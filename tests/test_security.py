@@ -175,7 +175,7 @@ def test_secrets_never_reach_output_logs_or_files(
 
 
 def test_exception_text_and_urls_are_scrubbed() -> None:
-    from pytest_xray.client import scrub
+    from pytest_xray.scrub import scrub
 
     text = "ProxyError('Cannot connect to proxy http://bob:hunter2@proxy:3128/', 's3cret')"
     assert scrub(text, ("s3cret",)) == (
@@ -185,7 +185,7 @@ def test_exception_text_and_urls_are_scrubbed() -> None:
 
 @pytest.mark.parametrize("secret", ["tok\n", "pässwörd€", 'quo"te\\'])
 def test_scrub_finds_quoted_forms_of_a_secret(secret: str) -> None:
-    from pytest_xray.client import scrub
+    from pytest_xray.scrub import scrub
 
     for text in (repr(secret), repr(secret.encode()), repr(f"Bearer {secret}".encode()),
                  json.dumps(secret), json.dumps(secret, ensure_ascii=False), secret):  # fmt: skip
@@ -195,8 +195,9 @@ def test_scrub_finds_quoted_forms_of_a_secret(secret: str) -> None:
 
 
 def test_scrub_secrets_takes_out_everything_the_settings_carry(cloud: XrayEmulator) -> None:
-    from pytest_xray.client import XrayClient, scrub_secrets
+    from pytest_xray.client import XrayClient
     from pytest_xray.credentials import Credentials
+    from pytest_xray.scrub import scrub_secrets
     from pytest_xray.settings import Settings
 
     proxy = f"http://proxyuser:{PROXY_PASSWORD}@127.0.0.1:9"
@@ -277,8 +278,9 @@ def test_non_latin1_password_authenticates(
 def test_header_the_transport_refuses_is_a_scrubbed_error(server: XrayEmulator, bad: str) -> None:
     """Belt and braces below the environment check: a credential http.client will not send is an
     XrayError without the secret, not a ValueError quoting the header."""
-    from pytest_xray.client import XrayClient, XrayError
+    from pytest_xray.client import XrayClient
     from pytest_xray.credentials import Credentials
+    from pytest_xray.errors import XrayError
     from pytest_xray.settings import Settings
 
     secret = PAT[:6] + bad + PAT[6:]

@@ -1,0 +1,157 @@
+"""Reading Xray's answers: the import result, the Test lookups, the text of an error answer.
+
+Pure functions of decoded JSON, lenient about shapes (Server and Cloud, and versions of each,
+name the same things differently) and strict only about what the plugin cannot do without.
+Nothing here needs requests: the hooks' :class:`ImportResult` type costs nothing to import.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pytest_xray.errors import XrayError
+from pytest_xray.markers import ISSUE_KEY
+from pytest_xray.scrub import scrub
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = [
+    "ImportResult",
+    "error_text",
+    "json_or_none",
+    "parse_graphql_tests",
+    "parse_import",
+    "parse_tests",
+]
+
+
+@dataclass
+class ImportResult:
+    """What Xray answered to an import."""
+
+    key: str
+    id: str = ""
+    self_url: str = ""
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    """``(test key, messages)`` of results Xray did not record (Server ``testIssues.error``)."""
+    info_messages: list[str] = field(default_factory=list)
+
+
+def parse_import(data: Any, *, cloud: bool) -> ImportResult:
+    """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import.
+
+    Only the execution's key is required. ``testIssues.error`` and ``infoMessages`` are read
+    in whatever shape they come (lists, single strings, dicts with other field names), so
+    that an unusual answer still lists every test Xray did not record.
+    """
+    if not isinstance(data, dict):
+        raise XrayError(f"unexpected answer to an import: {str(data)[:200]!r}")
+    issue = data.get("testExecIssue", data) if not cloud else data
+    if isinstance(issue, str) and ISSUE_KEY.fullmatch(issue.strip()):
+        issue = {"key": issue.strip()}
+    if not isinstance(issue, dict) or not issue.get("key"):
+        raise XrayError(f"the import answer names no Test Execution: {str(data)[:200]!r}")
+    result = ImportResult(
+        key=str(issue["key"]), id=str(issue.get("id", "")), self_url=str(issue.get("self", ""))
+    )
+    test_issues = data.get("testIssues")
+    if isinstance(test_issues, dict):
+        result.failed = [
+            _failed_test(error) for error in _as_list(test_issues.get("error")) if error is not None
+        ]
+    result.info_messages = [
+        text for text in map(_message_text, _as_list(data.get("infoMessages"))) if text
+    ]
+    return result
+
+
+def parse_tests(data: Any, url: str) -> set[str]:
+    """The keys of the Tests in Server / DC's answer to ``GET api/test`` at ``url``."""
+    if not isinstance(data, list):
+        raise XrayError(f"unexpected answer to {url}: {str(data)[:200]!r}")
+    return {str(test["key"]) for test in data if isinstance(test, dict) and test.get("key")}
+
+
+def parse_graphql_tests(data: Any, url: str, secrets: tuple[str, ...]) -> set[str]:
+    """The keys of the Tests in Xray Cloud's answer to the GraphQL ``getTests`` query at
+    ``url``. GraphQL ``errors`` (Xray refusing the query) are an :class:`XrayError` whose
+    ``status`` is 200, without ``secrets``."""
+    if not isinstance(data, dict):
+        raise XrayError(f"unexpected answer to {url}: {str(data)[:200]!r}")
+    if data.get("errors"):
+        messages = "; ".join(
+            str(error.get("message", error)) if isinstance(error, dict) else str(error)
+            for error in data["errors"]
+        )
+        raise XrayError(f"{url} refused the query: {scrub(messages, secrets)}", status=200)
+    page = (data.get("data") or {}).get("getTests") or {}
+    found = set()
+    for test in page.get("results") or ():
+        jira = test.get("jira") if isinstance(test, dict) else None
+        if isinstance(jira, dict) and jira.get("key"):
+            found.add(str(jira["key"]))
+    return found
+
+
+def json_or_none(response: requests.Response) -> Any:
+    """The decoded JSON of ``response``, ``None`` when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def error_text(data: Any, text: str) -> str:
+    """Xray's ``{"error": "…"}`` verbatim, else the start of the body."""
+    if isinstance(data, dict):
+        for name in ("error", "message", "errorMessages"):
+            if data.get(name):
+                value = data[name]
+                return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text.strip()[:300] or "(empty answer)"
+
+
+def _as_list(value: Any) -> list[Any]:
+    """``value`` as a list of items: a list as is, nothing as none, anything else as one."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+_MESSAGE_FIELDS = ("messages", "message", "error", "errors", "errorMessages", "reason")
+_KEY_FIELDS = ("testKey", "key", "issueKey")
+_NOT_MESSAGE = frozenset((*_KEY_FIELDS, "id", "self"))
+
+
+def _message_text(value: Any) -> str:
+    """One readable line from a message that may be a string, a list or a dict."""
+    if isinstance(value, dict):
+        for name in _MESSAGE_FIELDS:
+            if value.get(name):
+                return _message_text(value[name])
+        return json.dumps(value, ensure_ascii=False, default=str)[:300]
+    if isinstance(value, (list, tuple)):
+        return "; ".join(text for text in map(_message_text, value) if text)
+    return "" if value is None else str(value).strip()
+
+
+def _failed_test(error: Any) -> tuple[str, str]:
+    """``(test key, message)`` of one ``testIssues.error`` item: Xray's
+    ``{"testKey", "messages"}``, a dict with other names, or a plain string. Without a key
+    field, the first issue key in the message names the test."""
+    key = ""
+    if isinstance(error, dict):
+        key = next((str(error[name]) for name in _KEY_FIELDS if error.get(name)), "")
+        rest = {name: value for name, value in error.items() if name not in _NOT_MESSAGE}
+        message = _message_text(rest) if rest else ""
+    else:
+        message = _message_text(error)
+    if not key:
+        found = ISSUE_KEY.search(message)
+        key = found.group(0) if found else "?"
+    return key, message or "(no message)"
