@@ -331,7 +331,9 @@ def command(
 ) -> Any:
     """``pytest-xray upload ARGS`` in this process, in the test directory, as a CI step: with
     ``GITHUB_STEP_SUMMARY`` and ``GITHUB_OUTPUT`` set; returns (status, stdout, stderr)."""
-    monkeypatch.chdir(pytester.path)
+    # Not monkeypatch.chdir: on pytest 7.4 pytester changes directory without monkeypatch, so
+    # monkeypatch's undo (after pytester's) would leave the next tests in this directory.
+    pytester.chdir()
     monkeypatch.setenv("XRAY_TOKEN", PAT)
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(pytester.path / "summary.md"))
     monkeypatch.setenv("GITHUB_OUTPUT", str(pytester.path / "output"))

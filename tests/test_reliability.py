@@ -413,7 +413,7 @@ def test_evidence_counts_toward_the_byte_budget(
     report = pytester.path / "evidence.json"
     tests = [evidence_test(f"CALC-{n}", 40_000) for n in range(1, 7)]
     write_report({"info": {"project": "CALC"}, "tests": tests}, report)
-    monkeypatch.chdir(pytester.path)
+    pytester.chdir()
     status = cli_main(["upload", str(report), f"--xray-url={server.url}",
                        "--xray-chunk-bytes=100KiB"])  # fmt: skip
     assert status == 0, capsys.readouterr().err
@@ -430,7 +430,7 @@ def test_one_result_larger_than_xray_accepts_is_named(
     report = pytester.path / "big.json"
     tests = [evidence_test("CALC-1", 100), evidence_test("CALC-2", 50_000)]
     write_report({"info": {"project": "CALC"}, "tests": tests}, report)
-    monkeypatch.chdir(pytester.path)
+    pytester.chdir()
     with XrayEmulator(flavor="server", tokens={PAT}, max_body_bytes=20_000) as server:
         status = cli_main(["upload", str(report), f"--xray-url={server.url}"])
         runs = {key: e.runs for key, e in server.executions.items()}
@@ -539,7 +539,7 @@ def test_resend_continues_into_the_execution_given_by_xray_execution(
 ) -> None:
     """A key given to the first upload is recorded: a plain resend adds to it, never creates."""
     monkeypatch.setenv("XRAY_TOKEN", PAT)
-    monkeypatch.chdir(pytester.path)
+    pytester.chdir()
     tests = [evidence_test("CALC-1", 100), evidence_test("CALC-2", 30_000),
              evidence_test("CALC-3", 100)]  # fmt: skip
     report = write_report({"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json")
@@ -593,7 +593,7 @@ def test_a_partial_send_whose_progress_names_no_execution_is_not_resent_blindly(
 ) -> None:  # fmt: skip
     """Older versions recorded no key they were given: such a resend must not create one."""
     monkeypatch.setenv("XRAY_TOKEN", PAT)
-    monkeypatch.chdir(pytester.path)
+    pytester.chdir()
     tests = [{"testKey": f"CALC-{n}", "status": "PASS"} for n in (1, 2, 3)]
     report = write_report({"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json")
     progress = ProgressFile(report)
@@ -782,7 +782,7 @@ def test_a_report_changed_after_a_partial_send_names_the_earlier_execution(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, resend: Callable[..., Resent]
 ) -> None:
     monkeypatch.setenv("XRAY_TOKEN", PAT)
-    monkeypatch.chdir(pytester.path)
+    pytester.chdir()
     tests = [{"testKey": f"CALC-{n}", "status": "PASS"} for n in (1, 2, 3)]
     write_report({"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json")
     with XrayEmulator(flavor="server", tokens={PAT}, known_tests={"CALC-1", "CALC-2"}) as server:
@@ -808,7 +808,7 @@ def test_progress_counts_chunks_and_says_about_when_the_size_cuts_them(
     """By the test limit the number of chunks is exact; once the byte limit cuts a chunk short
     it is an estimate, and the last chunk is always 'n of n'."""
     monkeypatch.setenv("XRAY_TOKEN", PAT)
-    monkeypatch.chdir(pytester.path)
+    pytester.chdir()
     # Three small results, then four large ones: 1 KiB holds four, then two.
     tests = [{"testKey": f"CALC-{n}", "status": "PASS", "comment": "x" * (50 if n < 4 else 350)}
              for n in range(1, 8)]  # fmt: skip
@@ -913,7 +913,7 @@ def test_a_kept_shard_report_is_not_merged_by_the_shard_glob(
     assert kept.parent == suite.path / "shard-1.unsent"
     assert progress_path(kept).exists()
     assert f"it was kept as {kept}" in again.output
-    monkeypatch.chdir(suite.path)
+    suite.chdir()
     capsys.readouterr()
     assert cli_main(["merge", "shard-*.json", "-o", "all.json"]) == 0
     assert capsys.readouterr().out == "merged 1 report (3 Xray tests) into all.json\n"
