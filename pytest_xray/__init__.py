@@ -2,7 +2,7 @@
 
 The public API: :func:`get_execution` for code that runs after the upload, and the types the
 hooks of :mod:`pytest_xray.hooks` receive (:class:`TestResult`, :class:`Outcome`,
-:class:`Evidence`).
+:class:`Evidence`, :class:`ImportResult`).
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     import pytest
 
+    from pytest_xray.answers import ImportResult
     from pytest_xray.model import Evidence, Outcome, TestResult
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Evidence",
+    "ImportResult",
     "Outcome",
     "TestResult",
     "UploadedExecution",
@@ -59,4 +61,8 @@ def __getattr__(name: str) -> Any:
         from pytest_xray import model
 
         return getattr(model, name)
+    if name == "ImportResult":
+        from pytest_xray import answers
+
+        return answers.ImportResult
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

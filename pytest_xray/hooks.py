@@ -96,6 +96,6 @@ def pytest_xray_uploaded(
     :param execution_key: the Test Execution's issue key, e.g. ``"CALC-1000"``.
     :param url: its browse link (``{jira}/browse/KEY``), or ``None`` on Cloud without
         ``--xray-jira-url``.
-    :param response: Xray's answer, a :class:`pytest_xray.answers.ImportResult` (``key``, ``id``,
+    :param response: Xray's answer, a :class:`pytest_xray.ImportResult` (``key``, ``id``,
         ``self_url``, ``failed``: results Xray did not record, ``info_messages``).
     """

@@ -469,3 +469,14 @@ def test_payload_hook_edits_nested_data_of_the_payload_it_may_lose(
     run = run_xray("--xray-dry-run", "--xray-url=http://127.0.0.1:9", "--xray-project=CALC")
     assert "comment" not in run.test("CALC-1")
     assert run.test("CALC-1")["status"] == "PASS"
+
+
+def test_the_types_hooks_receive_are_public() -> None:
+    import pytest_xray
+    from pytest_xray import answers, model
+
+    assert pytest_xray.ImportResult is answers.ImportResult
+    assert (pytest_xray.TestResult, pytest_xray.Evidence) == (model.TestResult, model.Evidence)
+    assert pytest_xray.Outcome is model.Outcome
+    with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
+        pytest_xray.Nope  # noqa: B018
