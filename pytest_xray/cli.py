@@ -15,6 +15,7 @@ After an upload (also a failed one) it writes the outcome as a pytest run does: 
 from __future__ import annotations
 
 import argparse
+import functools
 import glob
 import logging
 import re
@@ -34,7 +35,7 @@ from pytest_xray.client import XrayClient
 from pytest_xray.errors import UncertainError, XrayError
 from pytest_xray.junit import JUnitError, is_xml, read_junit
 from pytest_xray.merge import MergeError, merge_reports, read_inputs
-from pytest_xray.payload import build_payload, format_time
+from pytest_xray.payload import build_payload, format_time, status_ranks
 from pytest_xray.progress import ProgressFile, progress_path
 from pytest_xray.publish import PublishResult, internal_error
 from pytest_xray.report import ReportError, read_report, write_report
@@ -54,6 +55,9 @@ def load_settings(pytest_args: Sequence[str]) -> Settings:
 
     config = _prepareconfig(["--xray", "-p", "no:cacheprovider", *pytest_args], None)
     try:
+        stray = config.getoption("file_or_dir")  # a value after an --xray-... flag
+        if stray:
+            raise pytest.UsageError(f"unrecognized arguments: {' '.join(stray)}")
         return resolve(config, check_upload=False)
     finally:
         config._ensure_unconfigure()
@@ -286,7 +290,10 @@ def _merge(
     kept = [p for p in paths if p.resolve() != output.resolve()]
     if len(kept) < len(paths):
         _say(f"note: {output} is the output, not merged into itself.")
-    merged = merge_reports(read_inputs(kept, lambda: load_settings(rest), key_from, print))
+    settings = functools.cache(lambda: load_settings(rest))
+    inputs = read_inputs(kept, settings, key_from, print)
+    # The status settings rank custom statuses (--xray-status failed=BROKEN) as a run does.
+    merged = merge_reports(inputs, status_ranks(settings().statuses))
     write_report(merged, output)
     reports, tests = len(kept), len(merged["tests"])
     print(
@@ -434,8 +441,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pytest-xray`` console script; returns the exit status."""
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    # Both commands take --xray-* settings (merge: for its JUnit XML inputs).
-    unknown = [arg for arg in rest if not arg.startswith("--xray")]
+    # Both commands take --xray-* settings, as --xray-url=URL or --xray-url URL; pytest's own
+    # parser reads them (load_settings), so a value after a flag is refused there.
+    unknown = [
+        arg
+        for before, arg in zip(["", *rest], rest, strict=False)
+        if not arg.startswith("--xray") and not (before.startswith("--xray") and "=" not in before)
+    ]
     if unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path, PurePath
@@ -312,7 +312,11 @@ def _distinct_evidence(
     return evidence
 
 
-def _merge_entries(entries: Sequence[tuple[str, Payload]], labels: dict[str, str]) -> Payload:
+def _merge_entries(
+    entries: Sequence[tuple[str, Payload]],
+    labels: dict[str, str],
+    ranks: Mapping[str, int] | None = None,
+) -> Payload:
     """One ``tests[]`` entry from the entries of one Xray Test in several reports."""
     if len(entries) == 1:
         return entries[0][1]
@@ -326,7 +330,7 @@ def _merge_entries(entries: Sequence[tuple[str, Payload]], labels: dict[str, str
         merged["testInfo"] = info
     merged.update((k, v) for k, v in first.items() if k not in _REBUILT)
     iterations = _distinct_iterations(entries, labels)
-    merged["status"] = worst_status([i["status"] for i in iterations])
+    merged["status"] = worst_status([i["status"] for i in iterations], ranks)
     for field, latest in (("start", False), ("finish", True)):
         value = _extreme([entry.get(field) for _, entry in entries], latest)
         if value is not None:
@@ -420,8 +424,13 @@ def _converted(
     return {path: build_payload(run.execution, settings) for path, run in runs.items()}
 
 
-def merge_reports(reports: Sequence[tuple[str, Payload]]) -> Payload:
+def merge_reports(
+    reports: Sequence[tuple[str, Payload]], ranks: Mapping[str, int] | None = None
+) -> Payload:
     """Merge ``(name, report)`` pairs into one report, or raise :class:`MergeError`.
+
+    ``ranks`` (:func:`pytest_xray.payload.status_ranks` of the settings) tells how bad the
+    custom statuses of ``--xray-status`` are; Xray's built-in names need none.
 
     Tests keep the order of their first appearance (reports in the order given). Entries of one
     Xray Test in several reports become the iterations of one entry (a plain entry becomes one
@@ -450,5 +459,5 @@ def merge_reports(reports: Sequence[tuple[str, Payload]]) -> Payload:
             info[field] = value
     merged["info"] = info
     labels = _labels([name for name, _ in reports])
-    merged["tests"] = [_merge_entries(entries, labels) for entries in groups.values()]
+    merged["tests"] = [_merge_entries(entries, labels, ranks) for entries in groups.values()]
     return merged

@@ -588,3 +588,18 @@ def test_junit_endpoint_names_every_setting_it_cannot_take(
         "not sent with --format junit (the default --format json sends them).\n"
     )
     assert len(server.executions) == 1
+
+
+def test_command_takes_settings_with_their_value_after_a_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any, server: XrayEmulator
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    (tmp_path / "r.xml").write_text(JEST)
+    status, _, err = cli("upload", "r.xml", "--xray-url", server.url, "--xray-project", "CALC",
+                         "--key-from", r"CALC-\d+")  # fmt: skip
+    assert status == 0, err
+    assert len(server.executions) == 1
+    # A value after a flag is not a setting: one line, exit status 2.
+    status, _, err = cli("upload", "r.xray.json", "--xray-dry-run", "extra")
+    assert (status, err) == (2, "pytest-xray: error: unrecognized arguments: extra\n")

@@ -533,3 +533,18 @@ def test_merge_command_reads_junit_files(
     with pytest.raises(SystemExit) as unknown:  # argparse's usage error
         main(["merge", str(named), "-o", str(out), "--what"])
     assert unknown.value.code == 2
+
+
+def test_custom_statuses_rank_by_the_merge_commands_status_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Shards run with --xray-status failed=BROKEN --xray-status passed=OK: BROKEN must win.
+    for n, status in ((1, "OK"), (2, "BROKEN")):
+        (tmp_path / f"shard-{n}.json").write_text(json.dumps(report(plain("CALC-1", status))))
+    out = tmp_path / "all.json"
+    pattern = str(tmp_path / "shard-*.json")
+    statuses = ["--xray-status", "failed=BROKEN", "--xray-status", "passed=OK"]
+    assert main(["merge", pattern, "-o", str(out), *statuses]) == 0, capsys.readouterr().err
+    assert json.loads(out.read_text())["tests"][0]["status"] == "BROKEN"
+    assert main(["merge", pattern, "-o", str(out)]) == 0  # unknown names: the first wins a tie
+    assert json.loads(out.read_text())["tests"][0]["status"] == "OK"
