@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,17 +45,30 @@ def atomic_text(path: Path) -> Iterator[TextIO]:
     """A UTF-8 text file for ``path``, written beside it as a temporary file and moved over it
     once complete, so that a reader (a CI step, a resend) never sees half a file.
 
+    A symbolic link stays a link: the file it points to is the one written (atomically, beside
+    it). An existing path that is not a regular file (``/dev/null``, a FIFO, a terminal) is
+    written directly: moving a file over it would replace the device with a regular file.
+
     The file gets the permissions any new file gets (``0o666`` less the umask, so usually
     readable by all, as CI artifact uploaders running as another user need), not the
     ``0o600`` of the temporary file it is written as. Raises :class:`OSError`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        mode: int | None = os.stat(path).st_mode  # through links: what would be written
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with open(path, "w", encoding="utf-8") as direct:
+            yield direct
+        return
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             yield handle
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)

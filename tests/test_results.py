@@ -416,3 +416,64 @@ def test_report_gets_a_new_files_permissions(
     assert run.result.ret == 0
     assert stat.S_IMODE(run.report_path.stat().st_mode) == mode
     assert stat.S_IMODE((pytester.path / "outcome.json").stat().st_mode) == mode  # CI reads it
+
+
+def test_a_report_path_that_is_a_symlink_stays_a_link(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """The file the link points to gets the report, as a shell redirection would write it."""
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    real = pytester.mkdir("real")
+    (real / "report.json").write_text("old", "utf-8")
+    (pytester.path / "link.json").symlink_to(real / "report.json")
+    (pytester.path / "result-link.json").symlink_to(real / "result.json")  # dangling
+    run = run_xray(
+        "--xray-output=link.json", "--xray-result-file=result-link.json", report="link.json"
+    )
+    assert run.result.ret == 0
+    assert run.report_path.is_symlink()
+    assert (pytester.path / "result-link.json").is_symlink()
+    assert run.payload["tests"][0]["testKey"] == "CALC-1"
+    assert json.loads((real / "result.json").read_text("utf-8"))["tests"] == 1
+    assert sorted(p.name for p in real.iterdir()) == ["report.json", "result.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_report_path_that_is_a_fifo_is_written_into_not_replaced(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """The read ends are opened, without blocking, before the run, so that the plugin's open
+    for writing does not wait for a reader; the pipes' buffers hold the small files."""
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    fifos = [pytester.path / "report.fifo", pytester.path / "result.fifo"]
+    readers = []
+    for fifo in fifos:
+        os.mkfifo(fifo)
+        readers.append(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    try:
+        run = run_xray("--xray-output=report.fifo", "--xray-result-file=result.fifo")
+        texts = [os.read(reader, 1 << 16).decode("utf-8") for reader in readers]
+    finally:
+        for reader in readers:
+            os.close(reader)
+    assert run.result.ret == 0
+    assert all(stat.S_ISFIFO(fifo.lstat().st_mode) for fifo in fifos)
+    assert json.loads(texts[0])["tests"][0]["testKey"] == "CALC-1"
+    assert json.loads(texts[1])["tests"] == 1
+
+
+def test_a_report_path_that_is_a_device_stays_a_device(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """``--xray-output /dev/null`` as root (a CI container) must not replace the device: this
+    uses a null device made in the test's directory, which only root may make."""
+    null = pytester.path / "null"
+    try:
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (AttributeError, OSError) as error:  # not POSIX, not root, or not that device
+        pytest.skip(f"cannot make a device node: {error}")
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    run = run_xray("--xray-output=null", "--xray-result-file=null", report="null")
+    assert run.result.ret == 0, run.output
+    assert stat.S_ISCHR(null.lstat().st_mode)
+    assert null.read_text("utf-8") == ""
