@@ -22,6 +22,9 @@ from pytest_xray.settings import Settings
 __all__ = ["github_outputs", "github_summary", "outcome_record", "write_ci_files"]
 
 
+HELD = "not uploaded: the run was interrupted"
+
+
 def outcome_record(
     result: PublishResult | None,
     settings: Settings | None = None,
@@ -51,7 +54,7 @@ def outcome_record(
         if execution
         else [],
         "not_landed": result.not_landed,
-        "error": error or result.error,
+        "error": error or result.error or (HELD if result.held else None),
         "report": report,
         "resend": list(resend),
         "warnings": [

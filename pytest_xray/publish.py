@@ -67,6 +67,8 @@ class PublishResult:
     removed: Path | None = None
     """The report of an earlier run, fully sent or never to be sent, that a run with nothing
     to report removed from ``report_path`` (so that nobody sends its old results again)."""
+    held: bool = False
+    """The run was interrupted: its report is saved but not uploaded (see :func:`publish`)."""
 
     @property
     def execution_key(self) -> str | None:
@@ -151,6 +153,14 @@ class PublishResult:
                 lines.append((f"not recorded by Xray: {key}: {message}", True))
             if self.unsent:
                 lines.append((f"not sent: {_listed(self.unsent)}", True))
+        if self.held:
+            lines.append(
+                (
+                    "not uploaded: the run was interrupted, and its results would look like a "
+                    "whole run in Xray",
+                    True,
+                )
+            )
         if self.error:
             lines.append((f"upload FAILED: {self.error}", True))
         if self.progress_error:
@@ -182,7 +192,9 @@ class PublishResult:
         may have made an execution, then the command for an earlier report that was kept
         (:attr:`kept`); empty when there is nothing to resend."""
         lines = []
-        if self.report_path is not None and self.failed:
+        if self.report_path is not None and self.held:
+            lines.append(f"to send them anyway: {_resend_command(self.report_path, settings)}")
+        elif self.report_path is not None and self.failed:
             command = _resend_command(self.report_path, settings)
             if self.uncertain is None:
                 lines.append(f"resend it with: {command}")
@@ -222,11 +234,14 @@ def publish(
     edit_payload: Callable[[dict[str, Any]], None] | None = None,
     notify: Callable[[str], None] | None = None,
     announce: Announce | None = None,
+    interrupted: bool = False,
 ) -> PublishResult:
     """Build the payload, save it to ``report_path``, then upload it when configured.
 
     Never raises for an upload or file problem: the result says what went wrong. ``notify``
-    hears about retries while they happen, ``announce`` about the upload's requests.
+    hears about retries while they happen, ``announce`` about the upload's requests. An
+    ``interrupted`` run (Ctrl-C, ``pytest.exit``) is saved, marked unsent, and not uploaded:
+    a Test Execution of the tests that happened to finish would pass for a whole run.
     """
     began = time.perf_counter()
     payload = build_payload(execution, settings)
@@ -263,7 +278,9 @@ def publish(
             else:
                 progress.remove()  # it described the report this run has just replaced
         outcome.phases["write"] = time.perf_counter() - mark
-    if settings.upload:
+    if settings.upload and interrupted:
+        outcome.held = True
+    elif settings.upload:
         mark = time.perf_counter()
         _upload(payload, settings, progress, outcome, notify, announce)
         outcome.progress_error = progress.error if progress else None

@@ -144,6 +144,7 @@ class XrayReporter:
                 edit_payload=self.hooks.payload_editor(),
                 notify=self.notify,
                 announce=self.announce,
+                interrupted=session.exitstatus == pytest.ExitCode.INTERRUPTED,
             )
         self.config.stash[result_key] = result
         if result.uploaded is not None:

@@ -919,3 +919,48 @@ def test_a_kept_shard_report_is_not_merged_by_the_shard_glob(
     assert capsys.readouterr().out == "merged 1 report (3 Xray tests) into all.json\n"
     merged = json.loads((suite.path / "all.json").read_text())
     assert merged["tests"] == again.payload["tests"]
+
+
+def test_an_interrupted_run_is_saved_not_uploaded(
+    pytester: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C after some tests: a Test Execution of what happened to finish would pass for a
+    whole run. The report is saved and marked unsent, with the command to send it anyway."""
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("CALC-1")
+        def test_a(): pass
+        @pytest.mark.xray("CALC-2")
+        def test_b(): pytest.exit("stopped by hand")  # as Ctrl-C: the run is interrupted
+        @pytest.mark.xray("CALC-3")
+        def test_c(): pass
+        """
+    )
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    args = [f"--xray-url={server.url}", "--xray-project=CALC", "--xray-result-file=out.json"]
+    run = run_xray(*args, report=".pytest_cache/d/xray/last-report.json")
+    assert run.result.ret == pytest.ExitCode.INTERRUPTED
+    assert not server.requests
+    assert [t["testKey"] for t in run.payload["tests"]] == ["CALC-1"]
+    command = f"pytest-xray upload {run.report_path} --xray-url={server.url}"
+    run.result.stdout.fnmatch_lines(
+        [
+            "xray: not uploaded: the run was interrupted, and its results would look like a "
+            "whole run in Xray",
+            f"xray: report saved to {run.report_path}",
+            f"xray: to send them anyway: {command}*",
+        ]
+    )
+    outcome = json.loads((pytester.path / "out.json").read_text())
+    assert (outcome["uploaded"], outcome["error"]) == (
+        False,
+        "not uploaded: the run was interrupted",
+    )
+    # The command sends it when asked.
+    assert cli_main(["upload", str(run.report_path), f"--xray-url={server.url}"]) == 0
+    [execution] = server.executions.values()
+    assert list(execution.runs) == ["CALC-1"]
