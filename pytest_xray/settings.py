@@ -173,7 +173,7 @@ def _statuses(config: pytest.Config, cloud: bool) -> Mapping[Outcome, str]:
     ini_lines: list[str] = config.getini("xray_status")
     cli_lines: list[str] = config.getoption("xray_status") or []
     lines = [(line, "ini key xray_status") for line in ini_lines if line.strip()]
-    lines += [(line, "--xray-status") for line in cli_lines]
+    lines += [(line, "--xray-status") for line in cli_lines if line.strip()]
     for line, where in lines:
         outcome, sep, status = line.partition("=")
         outcome, status = outcome.strip().lower(), status.strip()
@@ -471,7 +471,8 @@ def _resend_args(config: pytest.Config, settings: Settings) -> tuple[str, ...]:
         if config.getoption(flag[2:].replace("-", "_")):
             args.append(flag)
     for option, name in _RESEND_OPTIONS:
-        if config.getoption(option[2:].replace("-", "_")) is not None:
+        given = config.getoption(option[2:].replace("-", "_"))
+        if given is not None and str(given).strip():  # a blank one is unset (Sources.get)
             value = getattr(settings, name)
             text = f"{value:g}" if isinstance(value, float) else str(value)
             args.append(f"{option}={shlex.quote(text)}")

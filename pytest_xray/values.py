@@ -35,7 +35,12 @@ class Value:
 
 
 class Sources:
-    """Looks a setting up on the command line, then in the environment, then in the ini file."""
+    """Looks a setting up on the command line, then in the environment, then in the ini file.
+
+    A blank value (empty, or only whitespace) counts as unset wherever it comes from, so that
+    ``--xray-summary "$SUMMARY"`` with ``SUMMARY`` unset in CI falls through to the next
+    source (or the default) instead of setting an empty summary.
+    """
 
     def __init__(self, config: pytest.Config, env: Mapping[str, str]) -> None:
         self._config = config
@@ -46,8 +51,9 @@ class Sources:
     def get(self, option: str | None, env: str | None, ini: str | None) -> Value | None:
         if option is not None:
             value = self._config.getoption(option.lstrip("-").replace("-", "_"))
-            if value is not None:
-                return Value(str(value).strip(), option)
+            text = str(value).strip() if value is not None else ""
+            if text:
+                return Value(text, option)
         if env is not None:
             text = self._env.get(env, "").strip()
             if text:
@@ -67,11 +73,14 @@ class Sources:
         self, option: str | None, env: str | None, ini: str, sep: str
     ) -> tuple[list[str], str]:
         if option is not None:
-            cli: list[str] | None = self._config.getoption(option.lstrip("-").replace("-", "_"))
-            if cli:
-                return [v.strip() for v in cli if v.strip()], option
-        if env is not None and self._env.get(env, "").strip():
-            return [v.strip() for v in self._env[env].split(sep) if v.strip()], env
+            cli: list[str] = self._config.getoption(option.lstrip("-").replace("-", "_")) or []
+            given = [v.strip() for v in cli if v.strip()]
+            if given:
+                return given, option
+        if env is not None:
+            listed = [v.strip() for v in self._env.get(env, "").split(sep) if v.strip()]
+            if listed:
+                return listed, env
         values: list[str] = self._config.getini(ini)
         return [v.strip() for v in values if v.strip()], f"ini key {ini}"
 

@@ -376,3 +376,58 @@ def test_evidence_and_output_settings_from_every_source(
     assert settings("--xray-evidence-max-total=5M", "--xray-attach-output=on-failure") == [
         3 << 20, 5 << 20, "on-failure",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "ini", "summary"),
+    [
+        (["--xray-summary="], {}, "xray_summary = From ini", "From ini"),
+        (["--xray-summary", " "], {"XRAY_SUMMARY": "From env"}, "", "From env"),
+        ([], {"XRAY_SUMMARY": " \t"}, "xray_summary = From ini", "From ini"),
+        (["--xray-summary="], {"XRAY_SUMMARY": ""}, "xray_summary =", None),
+    ],
+)
+def test_a_blank_summary_from_any_source_is_unset(
+    marked: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    ini: str,
+    summary: str | None,
+) -> None:
+    """CI's ``--xray-summary "$SUMMARY"`` with SUMMARY unset: the next source or the default
+    summary, never an execution without one (which Xray Cloud refuses after the run)."""
+    if ini:
+        marked.makeini(f"[pytest]\n{ini}\n")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    info = run_xray(*args).payload["info"]
+    assert info["summary"] == summary if summary else info["summary"].strip()
+
+
+def test_a_blank_value_is_unset_for_every_setting(pytester: pytest.Pytester) -> None:
+    from pytest_xray.model import Outcome
+    from pytest_xray.settings import resolve
+
+    pytester.makeini("[pytest]\nxray_environments =\n    ini-env\nxray_timeout = 42\n")
+    env = {"XRAY_URL": "https://jira.example.com", "XRAY_TOKEN": "t", "XRAY_PROJECT": " "}
+    blank = [
+        f"{option}={value}"
+        for value in ("", "  ")
+        for option in (
+            "--xray-url", "--xray-project", "--xray-execution", "--xray-timeout",
+            "--xray-connect-timeout", "--xray-retries", "--xray-output", "--xray-result-file",
+            "--xray-environment", "--xray-status", "--xray-api-version", "--xray-chunk-bytes",
+        )
+    ]  # fmt: skip
+    settings = resolve(pytester.parseconfig("--xray", "--xray-dry-run", *blank), env=env)
+    assert settings.url == "https://jira.example.com"  # from the environment
+    assert settings.project is None
+    assert settings.execution is None
+    assert settings.environments == ("ini-env",)
+    assert settings.read_timeout == 42.0
+    assert settings.output is None
+    assert settings.result_file is None
+    assert settings.statuses[Outcome.PASSED] == "PASS"
+    assert settings.resend_args == ()  # a resend takes the same environment and ini file
