@@ -32,7 +32,13 @@ from pytest_xray.defaults import (
 )
 from pytest_xray.markers import ISSUE_KEY
 from pytest_xray.model import Outcome
-from pytest_xray.template import SUMMARY_LIMIT, TemplateError, fit_summary, render_summary
+from pytest_xray.template import (
+    SUMMARY_LIMIT,
+    TemplateError,
+    fit_summary,
+    one_line,
+    render_summary,
+)
 from pytest_xray.values import (
     Sources,
     Value,
@@ -312,13 +318,15 @@ def resolve(
             "XRAY_PROJECT / xray_project.",
         )
     summary_value = sources.get("--xray-summary", "XRAY_SUMMARY", "xray_summary")
-    summary = summary_value.text if summary_value is not None else None
-    if summary_value is not None and len(summary_value.text) > SUMMARY_LIMIT:
-        raise usage_error(
-            summary_value.where,
-            f"{len(summary_value.text)} characters; Jira takes at most {SUMMARY_LIMIT} in a "
-            "summary: shorten it (put the details in --xray-description).",
-        )
+    summary: str | None = None
+    if summary_value is not None:
+        summary = one_line(summary_value.text)  # as it is sent (a multi-line ini value)
+        if len(summary) > SUMMARY_LIMIT:
+            raise usage_error(
+                summary_value.where,
+                f"{len(summary)} characters; Jira takes at most {SUMMARY_LIMIT} in a "
+                "summary: shorten it (put the details in --xray-description).",
+            )
     # Rendered once, by the process that builds the payload (not by each xdist worker).
     if summary_value is not None and not hasattr(config, "workerinput"):
         try:

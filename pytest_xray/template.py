@@ -20,6 +20,7 @@ __all__ = [
     "TemplateError",
     "current_branch",
     "fit_summary",
+    "one_line",
     "render_summary",
 ]
 
@@ -128,9 +129,18 @@ def render_summary(
         raise TemplateError(f"{template!r}: {error}; known placeholders: {known}.") from None
 
 
+def one_line(text: str) -> str:
+    """``text`` with each run of whitespace (new lines and tabs included) as one space, and
+    none at the ends: Jira refuses a summary with a line break in it."""
+    return " ".join(text.split())
+
+
 def fit_summary(summary: str) -> str:
-    """``summary`` cut to Jira's :data:`SUMMARY_LIMIT` characters, ending with ``…`` when cut
-    (a placeholder's value, such as a long branch name, can make a short template too long)."""
+    """``summary`` on one line (see :func:`one_line`: a multi-line ini value or a placeholder's
+    value may hold line breaks), cut to Jira's :data:`SUMMARY_LIMIT` characters, ending with
+    ``…`` when cut (a placeholder's value, such as a long branch name, can make a short
+    template too long)."""
+    summary = one_line(summary)
     if len(summary) <= SUMMARY_LIMIT:
         return summary
     return summary[: SUMMARY_LIMIT - 1].rstrip() + "…"

@@ -385,3 +385,26 @@ def test_labels_with_spaces_are_a_usage_error(
     if env is not None:
         monkeypatch.setenv("XRAY_TEST_LABELS", env)
     usage_error(pytester.runpytest("--xray"), *fragments)
+
+
+def test_a_summary_is_sent_on_one_line(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jira refuses a line break in a summary: a multi-line ini value, a variable's or a
+    placeholder's line breaks and tabs become single spaces."""
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    pytester.makeini("[pytest]\nxray_summary = Nightly\n    {branch}\n\trun\n")
+    monkeypatch.setenv("GITHUB_REF_NAME", "main\n")
+    assert run_xray().payload["info"]["summary"] == "Nightly main run"
+    monkeypatch.setenv("GITHUB_REF_NAME", "feature\r\nx")
+    monkeypatch.setenv("XRAY_SUMMARY", "Run on\n{branch}\t\t(nightly)")
+    assert run_xray().payload["info"]["summary"] == "Run on feature x (nightly)"
+
+
+def test_a_summary_is_measured_on_one_line(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jira's limit applies to the summary as it is sent, with its whitespace collapsed."""
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    monkeypatch.setenv("XRAY_SUMMARY", "Nightly" + " \n\t" * 100 + "run")
+    assert run_xray().payload["info"]["summary"] == "Nightly run"
