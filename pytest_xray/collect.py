@@ -235,11 +235,23 @@ class _Pending:
         self.decisive = None
 
     def apply(self, report: pytest.TestReport) -> None:
+        """Fold one report into the outcome, as pytest decides: a failure or error is never
+        undone by a skip, a teardown skip changes nothing, and of the subtests (the
+        ``subtests`` fixture) only failures count."""
         when, outcome = report.when, report.outcome
         wasxfail = hasattr(report, "wasxfail")
         if outcome == "passed" and not wasxfail:  # the common case: nothing changes
-            if self.decisive is None or when == "call":
+            if self.decisive is None or (when == "call" and self.outcome is Outcome.PASSED):
                 self.decisive = report
+            return
+        # Only reports that did not pass pay for these checks.
+        context = getattr(report, "context", None)
+        if context is not None and when == "call":
+            self._subtest(report, context)
+            return
+        if outcome == "skipped" and (
+            when == "teardown" or self.outcome is Outcome.FAILED or self.outcome is Outcome.ERROR
+        ):
             return
         spoils_pass = self.outcome == Outcome.PASSED and outcome != "passed"
         if self.decisive is None or when == "call" or spoils_pass:
@@ -249,7 +261,10 @@ class _Pending:
             text = failure_text(report)
             label = f"{when} error" if when in ("setup", "teardown") else "worker crashed"
             if when == "call":
-                self.outcome, self.message = Outcome.FAILED, text
+                if self.outcome is Outcome.FAILED:  # failed subtests came first
+                    self.message = f"{text}\n\n{self.message}"
+                else:
+                    self.outcome, self.message = Outcome.FAILED, text
             elif self.outcome in (Outcome.FAILED, Outcome.ERROR):
                 self.message = f"{self.message}\n\n{label}:\n{text}"
             else:  # setup, teardown, or a crashed xdist worker ("???")
@@ -265,6 +280,28 @@ class _Pending:
             self.outcome = Outcome.XPASSED
             self.message = f"unexpectedly passed: {report.wasxfail}".rstrip(": ")
         self.message = truncate(self.message)
+
+    def _subtest(self, report: pytest.TestReport, context: Any) -> None:
+        """A subtest's report (pytest 9's ``SubtestReport``, pytest-subtests' ``SubTestReport``):
+        a failure fails the test and adds its text; a skipped or xfailed subtest does not
+        change the test's outcome (pytest does not either)."""
+        if report.outcome != "failed":
+            return
+        text = f"subtest {_subtest_name(context)} failed:\n{failure_text(report)}"
+        if self.outcome is Outcome.FAILED:
+            self.message = truncate(f"{self.message}\n\n{text}")
+        else:
+            self.outcome, self.message, self.decisive = Outcome.FAILED, truncate(text), report
+
+
+def _subtest_name(context: Any) -> str:
+    """A subtest as pytest names it: ``[msg] (name=value, ...)``."""
+    msg = getattr(context, "msg", None)
+    kwargs = getattr(context, "kwargs", None) or {}
+    parts = [f"[{msg}]"] if msg is not None else []
+    if kwargs:
+        parts.append("(" + ", ".join(f"{name}={value}" for name, value in kwargs.items()) + ")")
+    return " ".join(parts) or "(<subtest>)"
 
 
 OUTPUT_OUTCOMES: dict[str, frozenset[Outcome]] = {

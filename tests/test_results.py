@@ -141,6 +141,95 @@ def test_failure_after_teardown_error_keeps_both_texts(
     assert "teardown boom" in comment
 
 
+def test_a_skip_never_hides_a_failure(pytester: pytest.Pytester, run_xray: RunXray) -> None:
+    """pytest's verdict: a teardown skip changes no outcome, and a failure stays a failure."""
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.fixture
+        def skips_at_teardown():
+            yield
+            pytest.skip("teardown skip")
+        @pytest.fixture
+        def broken_setup():
+            raise RuntimeError("setup boom")
+        @pytest.fixture
+        def both(broken_setup, skips_at_teardown):
+            pass
+        @pytest.mark.xray("T-1")
+        def test_fails(skips_at_teardown): assert 0, "real failure"
+        @pytest.mark.xray("T-2")
+        def test_passes(skips_at_teardown): pass
+        @pytest.mark.xray("T-3")
+        def test_setup_error(skips_at_teardown, broken_setup): pass
+        @pytest.mark.xray("T-4")
+        def test_skips(skips_at_teardown): pytest.skip("in the call")
+        """
+    )
+    run = run_xray()
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    statuses = {t["testKey"]: t["status"] for t in run.payload["tests"]}
+    assert statuses == {"T-1": "FAIL", "T-2": "PASS", "T-3": "FAIL", "T-4": "TODO"}
+    assert "AssertionError: real failure" in run.test("T-1")["comment"]
+    assert "teardown skip" not in run.test("T-1")["comment"]
+    assert "comment" not in run.test("T-2")
+    assert "setup boom" in run.test("T-3")["comment"]
+    assert run.test("T-4")["comment"] == "skipped: in the call"
+
+
+@pytest.mark.skipif(
+    not hasattr(pytest, "Subtests"), reason="the subtests fixture is built in from pytest 9"
+)
+@pytest.mark.parametrize("xdist", [False, True], ids=["plain", "xdist"])
+def test_subtests_count_as_pytest_counts_them(
+    pytester: pytest.Pytester, run_xray: RunXray, xdist: bool
+) -> None:
+    """A failed subtest fails the test with its own text; a skipped one changes nothing."""
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("T-1")
+        def test_skipped_subtest(subtests):
+            with subtests.test(msg="later"):
+                pytest.skip("not yet")
+        @pytest.mark.xray("T-2")
+        def test_failed_subtests(subtests):
+            for i in range(3):
+                with subtests.test("loop", i=i):
+                    if i == 2:
+                        pytest.skip("two is skipped")
+                    assert i == 0, f"i was {i}"
+        @pytest.mark.xray("T-3")
+        def test_fails_after_a_failed_subtest(subtests):
+            with subtests.test():
+                assert 0, "subtest failure"
+            assert 0, "main failure"
+        @pytest.mark.xray("T-4")
+        def test_skips_after_a_failed_subtest(subtests):
+            with subtests.test(msg="first"):
+                assert 0, "first failure"
+            pytest.skip("then skipped")
+        """
+    )
+    run = run_xray(*(["-n", "2"] if xdist else []))
+    assert run.result.ret == pytest.ExitCode.TESTS_FAILED
+    statuses = {t["testKey"]: t["status"] for t in run.payload["tests"]}
+    assert statuses == {"T-1": "PASS", "T-2": "FAIL", "T-3": "FAIL", "T-4": "FAIL"}
+    assert "comment" not in run.test("T-1")
+    comment = run.test("T-2")["comment"]
+    assert "subtest [loop] (i=" in comment
+    assert "AssertionError: i was 1" in comment
+    assert "skipped:" not in comment
+    comment = run.test("T-3")["comment"]
+    assert "subtest (<subtest>) failed:" in comment
+    assert "AssertionError: subtest failure" in comment
+    assert "AssertionError: main failure" in comment
+    comment = run.test("T-4")["comment"]
+    assert "subtest [first] failed:" in comment
+    assert "AssertionError: first failure" in comment
+    assert "skipped:" not in comment
+
+
 def test_cloud_statuses(pytester: pytest.Pytester, run_xray: RunXray) -> None:
     pytester.makepyfile(
         """
