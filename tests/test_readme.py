@@ -212,6 +212,22 @@ def test_ci_recipes_command_works(scratch: Path, emulators: dict[str, XrayEmulat
     assert outcome["uploaded"] is True
 
 
+def test_ci_recipes_install_this_project_not_the_pypi_namesake() -> None:
+    # "pytest-xray" on PyPI is an unrelated project: a recipe that names it bare installs that.
+    installs = [
+        line
+        for block in blocks()
+        if block.lang in ("yaml", "groovy")
+        for line in block.body.splitlines()
+        if "pip install" in line
+    ]
+    assert len(installs) >= 5
+    for line in installs:
+        named = re.findall(r"""["']?(pytest-xray[^"'\s]*(?: @ [^"'\s]+)?)""", line)
+        assert named, line
+        assert all(" @ git+" in spec for spec in named), line
+
+
 def shard_commands() -> list[str]:
     """The final job's commands of the shard recipes (merge, then upload)."""
     commands = []
