@@ -1,7 +1,9 @@
 """Hooks that pytest-xray calls, for ``conftest.py`` files and plugins.
 
-Implement them like any pytest hook, by name, in a ``conftest.py`` or a plugin::
+Implement them like any pytest hook, by name, in a ``conftest.py`` or a plugin, marked optional
+so that a run without pytest-xray (``-p no:xray``) does not stop on an unknown hook::
 
+    @pytest.hookimpl(optionalhook=True)
     def pytest_xray_status(report, outcome):
         if outcome == "skipped":
             return "SKIPPED"  # a custom status your Xray admin defined
