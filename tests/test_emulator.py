@@ -1097,3 +1097,63 @@ def test_missing_jsonschema_is_explained(monkeypatch: pytest.MonkeyPatch) -> Non
         XrayEmulator().start()
     with XrayEmulator(validate_schema=False, require_auth=False) as emulator:
         assert server_import(emulator, server_payload(), auth=None).status_code == 200
+
+
+def test_cli_chunked_upload_of_a_big_project_records_every_result(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A project whose Tests reach CALC-2500, uploaded 1000 results per request: the execution
+    # the first request creates must not take the key of a Test a later request sends.
+    from pytest_xray.cli import main as cli_main
+    from pytest_xray.report import write_report
+
+    process, line = _start_cli("--token", PAT)
+    try:
+        url = line.rsplit(" ", 1)[-1].strip()
+        tests = [{"testKey": f"CALC-{n}", "status": "PASS"} for n in range(1, 2501)]
+        report = write_report(
+            {"info": {"project": "CALC"}, "tests": tests}, pytester.path / "r.json"
+        )
+        monkeypatch.setenv("XRAY_TOKEN", PAT)
+        pytester.chdir()
+        status = cli_main(["upload", str(report), f"--xray-url={url}", "--xray-chunk-tests=1000"])
+        executions = requests.get(f"{url}/_emulator/executions", timeout=10).json()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert status == 0, capsys.readouterr().err
+    [(key, execution)] = executions.items()
+    assert key == "CALC-900000"
+    assert sorted(execution["runs"]) == sorted(t["testKey"] for t in tests)
+    assert execution["imports"] == 3
+
+
+def test_first_execution_number(make_emulator: Factory) -> None:
+    emulator = make_emulator(flavor="server", first_execution=3000)
+    info = {"projectKey": "CALC", "summary": "new", "testType": "Generic", "definition": "t.new"}
+    keyless = {"testInfo": info, "status": "PASS"}
+    answer = server_import(
+        emulator, server_payload({"testKey": "CALC-3000", "status": "PASS"}, keyless)
+    )
+    assert answer.json()["testExecIssue"]["key"] == "CALC-3001"  # CALC-3000 is a Test here
+    assert list(emulator.created_tests) == ["CALC-7000"]
+    emulator.reset()
+    answer = server_import(emulator, server_payload())
+    assert answer.json()["testExecIssue"]["key"] == "CALC-3000"
+
+
+@pytest.mark.parametrize("value", [0, -1, True, "1000"])
+def test_first_execution_must_be_a_positive_number(value: object) -> None:
+    with pytest.raises(ValueError, match="first_execution must be"):
+        XrayEmulator(first_execution=value)  # type: ignore[arg-type]
+
+
+def test_cli_first_execution() -> None:
+    process, line = _start_cli("--no-auth", "--first-execution", "42")
+    try:
+        endpoint = line.rsplit(" ", 1)[-1].strip() + "/rest/raven/2.0/import/execution"
+        answer = requests.post(endpoint, json=server_payload(), timeout=5)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert answer.json()["testExecIssue"]["key"] == "CALC-42"

@@ -26,12 +26,26 @@ from .model import Config
 
 __all__ = ["build_parser", "credentials_line", "main"]
 
+CLI_FIRST_EXECUTION = 900000
+"""Dry runs upload a project's real Test keys, often above 1000, in chunks: the execution the
+first chunk creates must not take the key of a Test a later chunk sends."""
+
 
 def _pair(value: str) -> tuple[str, str]:
     name, sep, secret = value.partition(":")
     if not sep or not name or not secret:
         raise argparse.ArgumentTypeError("expected NAME:SECRET")
     return name, secret
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {value!r}")
+    return number
 
 
 def _keys(value: str) -> list[str]:
@@ -94,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="keys of existing Test Executions that imports may add to (repeatable); with "
         "this or --known-tests, an import into any other key that the emulator did not "
         "create answers 400",
+    )
+    parser.add_argument(
+        "--first-execution",
+        type=_positive,
+        default=CLI_FIRST_EXECUTION,
+        metavar="N",
+        help="number of the first Test Execution created in a project (default: %(default)s, "
+        "above your Tests' keys)",
     )
     parser.add_argument(
         "--custom-status",
@@ -218,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
             tls_client_ca=args.tls_client_ca,
+            first_execution=args.first_execution,
             **options,
         )
         emulator.start()

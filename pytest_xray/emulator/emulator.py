@@ -14,7 +14,7 @@ from .checks import require_jsonschema
 from .faults import Fault, make_fault
 from .model import DEFAULT_MAX_BODY_BYTES, Attachment, Config, Execution, Flavor, RecordedRequest
 from .server import EmulatorHTTPServer
-from .state import Store
+from .state import FIRST_EXECUTION_NUMBER, Store
 
 __all__ = ["XrayEmulator"]
 
@@ -42,6 +42,11 @@ class XrayEmulator:
     OAuth 1.0a on Server, signatures verified (needs the ``oauth`` extra).
     ``tls_cert``/``tls_key`` serve HTTPS; ``tls_client_ca`` also requires a client
     certificate signed by that CA (mutual TLS).
+    ``first_execution``: the number of the first Test Execution the emulator creates in a
+    project (``PROJ-1000``; keys an import names are skipped); the Tests it creates from
+    ``testInfo`` count from 4000 above it. Without ``known_tests`` every key is a Test, so an
+    execution key a later import names as a Test would be refused: a project whose Test keys
+    reach that number needs a higher one (the command line starts at 900000).
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class XrayEmulator:
         tls_cert: str | Path | None = None,
         tls_key: str | Path | None = None,
         tls_client_ca: str | Path | None = None,
+        first_execution: int = FIRST_EXECUTION_NUMBER,
     ) -> None:
         if flavor not in ("server", "cloud"):
             raise ValueError(f"flavor must be 'server' or 'cloud', not {flavor!r}")
@@ -75,6 +81,10 @@ class XrayEmulator:
             raise ValueError("context_path is a Server / Data Center setting; Cloud has none")
         if max_body_bytes < 1:
             raise ValueError("max_body_bytes must be positive")
+        if isinstance(first_execution, bool) or not isinstance(first_execution, int):
+            raise ValueError(f"first_execution must be an integer, not {first_execution!r}")
+        if first_execution < 1:
+            raise ValueError("first_execution must be positive")
         self.flavor: Flavor = flavor
         self.host = host
         self._requested_port = port
@@ -96,7 +106,7 @@ class XrayEmulator:
         if tls_client_ca is not None and tls_cert is None:
             raise ValueError("tls_client_ca needs tls_cert (mutual TLS runs over HTTPS)")
         self._tls = (tls_cert, tls_key, tls_client_ca)
-        self._store = Store(known_tests, non_tests, known_executions)
+        self._store = Store(known_tests, non_tests, known_executions, first_execution)
         self._app = EmulatorApp(self.config, self._store, lambda: self.url)
         self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

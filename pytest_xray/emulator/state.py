@@ -25,7 +25,8 @@ __all__ = [
 
 _ISSUE_KEY = re.compile(r"^[A-Z][A-Z0-9_]*-[1-9][0-9]*$")
 FIRST_EXECUTION_NUMBER = 1000
-FIRST_CREATED_TEST_NUMBER = 5000
+CREATED_TESTS_OFFSET = 4000
+"""Created tests count from the first execution number plus this (``PROJ-5000`` by default)."""
 FIRST_ISSUE_ID = 10000
 MATCH_BY_SUMMARY = frozenset({"manual", "cucumber", "gherkin", "bdd"})
 """Test types matched by summary; every other type (Generic...) is matched by definition."""
@@ -68,8 +69,10 @@ class Store:
         known_tests: Iterable[str] | None,
         non_tests: Iterable[str],
         known_executions: Iterable[str] = (),
+        first_execution: int = FIRST_EXECUTION_NUMBER,
     ):
         self.lock = threading.RLock()
+        self.first_execution = first_execution
         self.known_tests = frozenset(known_tests) if known_tests is not None else None
         self.non_tests = frozenset(non_tests)
         self.known_executions = frozenset(known_executions)
@@ -113,11 +116,14 @@ class Store:
     def new_issue_key(self, project: str, kind: str = "execution") -> str:
         """A new key in ``project``, skipping keys in use or ever mentioned.
 
-        Executions count from 1000, created tests from 5000, so that the first execution of
-        a project is always ``PROJ-1000`` whatever tests its import created.
+        Executions count from ``first_execution`` (1000), created tests from 4000 above it,
+        so that the first execution of a project is always ``PROJ-1000`` whatever tests its
+        import created.
         """
         with self.lock:
-            first = FIRST_EXECUTION_NUMBER if kind == "execution" else FIRST_CREATED_TEST_NUMBER
+            first = self.first_execution
+            if kind != "execution":
+                first += CREATED_TESTS_OFFSET
             number = self._next_number.get((project, kind), first)
             while self._used(f"{project}-{number}"):
                 number += 1
