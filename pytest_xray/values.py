@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -190,33 +192,47 @@ def parse_url(value: Value | None) -> str | None:
     return value.text.rstrip("/")
 
 
+_MAX_SECONDS = 1e9
+"""About 31 years: more is surely a mistake, and from about 1e10 the system's timers overflow."""
+
+
 def parse_seconds(value: Value | None, default: float) -> float:
+    """A positive, finite number of seconds (``nan``, ``inf`` and ``1e400`` are refused)."""
     if value is None:
         return default
     try:
         seconds = float(value.text)
     except ValueError:
-        seconds = -1.0
-    if seconds <= 0:
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
         raise usage_error(value.where, f"{value.text!r} is not a positive number of seconds.")
+    if seconds > _MAX_SECONDS:
+        raise usage_error(
+            value.where, f"{value.text!r} seconds is too long; give at most {_MAX_SECONDS:.0f}."
+        )
     return seconds
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+_MAX_SIZE = 1 << 40
+"""1024G: more is surely a mistake (and a size is shown in messages as a float)."""
 
 
 def parse_size(value: Value | None, default: int) -> int:
     """A size in bytes: ``1048576``, ``500K``, ``10M``, ``10MB``, ``10MiB``, ``1G``
-    (units are powers of 1024)."""
+    (units are powers of 1024), at most 1024G."""
     if value is None:
         return default
     match = _SIZE.fullmatch(value.text)
-    size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]) if match else 0
+    # Exact: a float of hundreds of digits is inf, which int() cannot take.
+    size = int(Fraction(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]) if match else 0
     if size <= 0:
         raise usage_error(
             value.where, f"{value.text!r} is not a positive size; use bytes or K, M, G (e.g. 10M)."
         )
+    if size > _MAX_SIZE:
+        raise usage_error(value.where, f"{value.text!r} is too large; give at most 1024G.")
     return size
 
 

@@ -431,3 +431,52 @@ def test_a_blank_value_is_unset_for_every_setting(pytester: pytest.Pytester) -> 
     assert settings.result_file is None
     assert settings.statuses[Outcome.PASSED] == "PASS"
     assert settings.resend_args == ()  # a resend takes the same environment and ini file
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "ini", "fragments"),
+    [
+        (["--xray-timeout=nan"], {}, "", ["--xray-timeout: 'nan' is not a positive number"]),
+        (["--xray-connect-timeout=inf"], {}, "",
+         ["--xray-connect-timeout: 'inf' is not a positive number"]),
+        ([], {"XRAY_MAX_WAIT": "1e400"}, "",
+         ["environment variable XRAY_MAX_WAIT: '1e400' is not a positive number"]),
+        ([], {}, "xray_timeout = -Infinity", ["ini key xray_timeout", "'-Infinity' is not a"]),
+        (["--xray-max-wait=1e12"], {}, "",
+         ["--xray-max-wait: '1e12' seconds is too long; give at most 1000000000."]),
+        (["--xray-evidence-max-file=" + "9" * 400], {}, "",
+         ["--xray-evidence-max-file: '999", "is too large; give at most 1024G."]),
+        ([], {"XRAY_CHUNK_BYTES": "2048G"}, "",
+         ["environment variable XRAY_CHUNK_BYTES: '2048G' is too large"]),
+    ],
+)  # fmt: skip
+def test_numbers_that_are_not_finite_or_too_large_are_usage_errors(
+    marked: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    ini: str,
+    fragments: list[str],
+) -> None:
+    """Rather than NaN in the report's JSON or an OverflowError when the upload starts."""
+    if ini:
+        marked.makeini(f"[pytest]\n{ini}\n")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    text = usage_error(marked.runpytest("--xray", *args), *fragments)
+    assert len(text.strip().splitlines()) == 1
+
+
+def test_the_largest_numbers_are_accepted(pytester: pytest.Pytester) -> None:
+    from pytest_xray.settings import resolve
+
+    settings = resolve(
+        pytester.parseconfig(
+            "--xray", "--xray-timeout=1e9", "--xray-evidence-max-total=1024G",
+            "--xray-evidence-max-file=1.5K",
+        ),
+        env={},
+    )  # fmt: skip
+    assert settings.read_timeout == 1e9
+    assert settings.evidence_max_total == 1 << 40
+    assert settings.evidence_max_file == 1536
