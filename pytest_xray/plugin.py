@@ -91,7 +91,7 @@ def _register(config: pytest.Config, settings: Settings) -> None:
         check = PreflightCheck(config, settings, annotator.metas)
         config.pluginmanager.register(check, "xray-check")
     if workerinput is None:  # the xdist controller, or a run without xdist
-        user_hooks = UserHooks(config)
+        user_hooks = UserHooks(config, settings)
         collector = ResultCollector(settings, hooks=user_hooks, local=annotator)
         config.pluginmanager.register(collector, "xray-collector")
         reporter = XrayReporter(config, settings, collector, user_hooks)

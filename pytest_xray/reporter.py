@@ -85,7 +85,7 @@ class XrayReporter:
         self.config = config
         self.settings = settings
         self.collector = collector
-        self.hooks = user_hooks or UserHooks(config)
+        self.hooks = user_hooks or UserHooks(config, settings)
         self.ci_problems: list[str] = []
 
     def report_path(self) -> Path:

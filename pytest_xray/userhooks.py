@@ -21,9 +21,11 @@ import pytest
 
 from pytest_xray.hookdata import RESULT_FIELDS, SHORT, BadValue, copy_json, payload_problem
 from pytest_xray.model import Outcome, TestResult
+from pytest_xray.scrub import scrub_secrets
 
 if TYPE_CHECKING:
     from pytest_xray.answers import ImportResult
+    from pytest_xray.settings import Settings
 
 __all__ = ["UserHooks"]
 
@@ -49,9 +51,11 @@ class _Kept:
 class UserHooks:
     """The user hooks of one run, called through ``config.hook``."""
 
-    def __init__(self, config: pytest.Config) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings | None = None) -> None:
         self._hook = config.hook
         self._config = config
+        self._settings = settings
+        """The run's settings: their secrets are scrubbed from the error lines."""
         self._implemented: dict[str, bool] = {}
         self.errors: Counter[str] = Counter()
         self.kept: dict[tuple[str, str], _Kept] = {}
@@ -147,7 +151,14 @@ class UserHooks:
             )
 
     def error_lines(self) -> list[str]:
-        """One line per distinct error, with how often it happened."""
+        """One line per distinct error, with how often it happened, without the run's secrets
+        (a hook's exception may quote a token it was given)."""
+        lines = self._error_lines()
+        if self._settings is None:
+            return lines
+        return [scrub_secrets(line, self._settings) for line in lines]
+
+    def _error_lines(self) -> list[str]:
         lines = []
         for text, count in self.errors.items():
             times = f" ({count} times)" if count > 1 else ""

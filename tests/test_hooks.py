@@ -480,3 +480,26 @@ def test_the_types_hooks_receive_are_public() -> None:
     assert pytest_xray.Outcome is model.Outcome
     with pytest.raises(AttributeError, match="has no attribute 'Nope'"):
         pytest_xray.Nope  # noqa: B018
+
+
+def test_hook_errors_never_show_a_secret(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A hook's exception may quote what it was given: a token from the environment, say.
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    pytester.makeconftest(
+        "import os\n"
+        "def pytest_xray_uploaded(config, execution_key, url, response):\n"
+        "    raise RuntimeError('chat refused password=' + os.environ['XRAY_PASSWORD'])\n"
+    )
+    with XrayEmulator(users={USER: PASSWORD}) as server:
+        run = run_xray(
+            f"--xray-url={server.url}", "--xray-project=CALC", "--xray-result-file=r.json"
+        )
+    run.result.stdout.fnmatch_lines(
+        ["*hook pytest_xray_uploaded raised RuntimeError: chat refused*"]
+    )
+    assert_no_secret(run.output)
+    assert_no_secret((pytester.path / "r.json").read_text())
