@@ -46,6 +46,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.enabled:
         config.stash[settings_key] = settings
         _register(config, settings)
+    else:
+        _warn_about_idle_options(config)
 
 
 def _warn_about_idle_options(config: pytest.Config) -> None:

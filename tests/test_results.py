@@ -476,6 +476,11 @@ def test_xray_options_without_xray_warn(pytester: pytest.Pytester) -> None:
     )  # fmt: skip
     assert not (pytester.path / "out.json").exists()
     pytester.runpytest().assert_outcomes(passed=1)  # no warning without the options
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("XRAY_ENABLE", "0")  # off from the environment: the same warning
+        off = pytester.runpytest("--xray-check")
+    off.assert_outcomes(passed=1, warnings=1)
+    off.stdout.fnmatch_lines(["*PytestConfigWarning: --xray-check has no effect without --xray*"])
 
 
 def test_help_ignores_bad_xray_variables(
