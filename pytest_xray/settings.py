@@ -538,10 +538,11 @@ def _output_path(config: pytest.Config, value: Value | None, example: str) -> Pa
     if not path.is_absolute():
         path = Path(config.invocation_params.dir) / path
     if path.is_dir():
+        folder = value.text.rstrip("/" + os.sep) or value.text[:1]  # "/" stays the root
         raise usage_error(
             value.where,
             f"{value.text} is a directory; give a file path such as "
-            f"{value.text.rstrip('/' + os.sep) or value.text}/{example}.",
+            f"{os.path.join(folder, example)}.",
         )
     return path
 

@@ -14,6 +14,9 @@ from tests.test_settings import MARKED, usage_error
         (["--xray-output=out/"], "", "--xray-output", "out/xray-report.json"),
         ([], "xray_output = out", "ini key xray_output", "out/xray-report.json"),
         (["--xray-result-file=out"], "", "--xray-result-file", "out/xray-result.json"),
+        (["--xray-output=./"], "", "--xray-output", "such as ./xray-report.json."),
+        (["--xray-output=/"], "", "--xray-output", "such as /xray-report.json."),
+        (["--xray-output=out//"], "", "--xray-output", "such as out/xray-report.json."),
     ],
 )
 def test_an_output_path_that_is_a_directory_is_a_usage_error(
@@ -25,6 +28,15 @@ def test_an_output_path_that_is_a_directory_is_a_usage_error(
         pytester.makeini(f"[pytest]\n{ini}\n")
     result = pytester.runpytest("--xray", *args)
     usage_error(result, where, "is a directory; give a file path such as", example)
+
+
+@pytest.mark.parametrize("blank", ["", " ", "\t"])
+def test_a_blank_output_path_is_the_default(pytester: pytest.Pytester, blank: str) -> None:
+    """Not the directory pytest runs in (``Path("")`` is ``.``): no path was given."""
+    pytester.makepyfile(MARKED)
+    result = pytester.runpytest("--xray", "--xray-output", blank, "--xray-result-file", blank)
+    assert result.ret == 0, result.stderr.str()
+    assert (pytester.path / "xray-report.json").is_file()
 
 
 def test_an_output_path_in_a_new_directory_is_fine(pytester: pytest.Pytester) -> None:
