@@ -1157,3 +1157,54 @@ def test_cli_first_execution() -> None:
         process.terminate()
         process.wait(timeout=10)
     assert answer.json()["testExecIssue"]["key"] == "CALC-42"
+
+
+def _cli_error(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest_xray.emulator", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=10,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    "option", ["--tls-cert", "--tls-key", "--tls-client-ca", "--oauth-consumer"]
+)
+def test_cli_names_a_missing_file(option: str, tmp_path: Path) -> None:
+    present = tmp_path / "present.pem"
+    present.write_text("not used: the missing file is named first\n")
+    missing = tmp_path / "missing.pem"
+    value = f"consumer:{missing}" if option == "--oauth-consumer" else str(missing)
+    args = (
+        [option, value] if option == "--tls-cert" else ["--tls-cert", str(present), option, value]
+    )
+    result = _cli_error(*args)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        f"python -m pytest_xray.emulator: error: {option}: cannot read {missing}: "
+        "No such file or directory"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_names_an_unusable_certificate(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate\n")
+    result = _cli_error("--tls-cert", str(junk))
+    assert result.returncode == 2
+    assert f"error: cannot serve HTTPS with {junk} (a PEM certificate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("setting", ["tls_cert", "tls_key", "tls_client_ca"])
+def test_a_missing_tls_file_is_named(setting: str, tmp_path: Path) -> None:
+    present = tmp_path / "present.pem"
+    present.write_text("")
+    missing = tmp_path / "missing.pem"
+    files = {"tls_cert": present, setting: missing}
+    with pytest.raises(ValueError, match=f"^{setting}: cannot read .*missing.pem: No such file"):
+        XrayEmulator(**files)  # type: ignore[arg-type]

@@ -215,10 +215,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     clients = dict(_env_pairs("XRAY_EMULATOR_CLIENTS", parser) + args.client)
     tokens = _keys(os.environ.get("XRAY_EMULATOR_TOKENS", "")) + args.token
     options = {} if args.max_body_bytes is None else {"max_body_bytes": args.max_body_bytes}
-    try:
-        consumers = {key: Path(file).read_text() for key, file in args.oauth_consumer}
-    except OSError as exc:
-        parser.error(f"--oauth-consumer: {exc}")
+    files = [("--oauth-consumer", file) for _, file in args.oauth_consumer]
+    files += [("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)]
+    files += [("--tls-client-ca", args.tls_client_ca)]
+    for option, path in files:
+        try:
+            if path is not None:
+                Path(path).read_bytes()
+        except OSError as exc:
+            parser.error(f"{option}: cannot read {path}: {exc.strerror or exc}")
+    consumers = {key: Path(file).read_text() for key, file in args.oauth_consumer}
     try:
         emulator = XrayEmulator(
             flavor=args.flavor,

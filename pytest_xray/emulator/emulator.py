@@ -19,6 +19,15 @@ from .state import FIRST_EXECUTION_NUMBER, Store
 __all__ = ["XrayEmulator"]
 
 
+def _check_readable(name: str, path: str | Path) -> None:
+    # ssl's loaders say "No such file or directory" without naming the file.
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
+
+
 def _context_path(value: str) -> str:
     value = value.strip().strip("/")
     return f"/{value}" if value else ""
@@ -105,6 +114,13 @@ class XrayEmulator:
         )
         if tls_client_ca is not None and tls_cert is None:
             raise ValueError("tls_client_ca needs tls_cert (mutual TLS runs over HTTPS)")
+        for name, path in (
+            ("tls_cert", tls_cert),
+            ("tls_key", tls_key),
+            ("tls_client_ca", tls_client_ca),
+        ):
+            if path is not None:
+                _check_readable(name, path)
         self._tls = (tls_cert, tls_key, tls_client_ca)
         self._store = Store(known_tests, non_tests, known_executions, first_execution)
         self._app = EmulatorApp(self.config, self._store, lambda: self.url)
@@ -137,10 +153,21 @@ class XrayEmulator:
         if cert is None:
             return None
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(str(cert), str(key) if key is not None else None)
+        try:
+            context.load_cert_chain(str(cert), str(key) if key is not None else None)
+        except ssl.SSLError as exc:
+            files = f"{cert} and {key}" if key is not None else f"{cert}"
+            raise ValueError(
+                f"cannot serve HTTPS with {files} (a PEM certificate and its private key): {exc}"
+            ) from None
         if client_ca is not None:
             context.verify_mode = ssl.CERT_REQUIRED
-            context.load_verify_locations(str(client_ca))
+            try:
+                context.load_verify_locations(str(client_ca))
+            except ssl.SSLError as exc:
+                raise ValueError(
+                    f"cannot use {client_ca} as the client CA (PEM certificates): {exc}"
+                ) from None
         return context
 
     def stop(self) -> None:
