@@ -12,6 +12,7 @@ out of messages :mod:`pytest_xray.scrub`, how Xray's answers are read :mod:`pyte
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import warnings
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from urllib3.exceptions import (
     ConnectTimeoutError,
     InsecureRequestWarning,
@@ -170,6 +172,9 @@ class XrayClient:
                 reached=True,
             ) from None
         except requests.exceptions.ConnectionError as error:
+            refusal = _tunnel_refusal(error)
+            if refusal is not None:  # the proxy answered: waiting will not change its mind
+                raise XrayError(self._proxy_refused(url, *refusal)) from None
             if _before_sending(error):
                 check = "xray_url and the network"
                 if isinstance(error, requests.exceptions.ProxyError):
@@ -224,6 +229,8 @@ class XrayClient:
             raise XrayError(self._redirected(response, url), status=status)
         if status == 413:
             raise TooLargeError(f"{url} answered 413: the request is too large for Xray")
+        if status == 407:  # a proxy's answer for a plain http:// URL (https:// asks by CONNECT)
+            raise XrayError(self._proxy_refused(url, status, response.reason or ""))
         if "html" in content_type or text.lstrip()[:1] == "<":
             message = (
                 f"{url} answered {status} with an HTML page instead of Xray's JSON (a proxy or "
@@ -252,6 +259,41 @@ class XrayClient:
                 status=status,
             )
         raise XrayError(f"{url} answered {status}: {message}", status=status)
+
+    def _proxy_for(self, url: str) -> str | None:
+        """The proxy that requests uses for ``url``: xray_proxy, else HTTPS_PROXY / HTTP_PROXY
+        unless NO_PROXY exempts the host (as ``Session.request`` merges them)."""
+        proxies = dict(self._transport.get("proxies") or {})
+        merged = self.session.merge_environment_settings(url, proxies, None, None, None)
+        proxy: str | None = requests.utils.select_proxy(url, merged["proxies"])
+        return proxy
+
+    def _proxy_refused(self, url: str, status: int, reason: str) -> str:
+        """The message of a proxy refusing a request (407, or 403 for a blocked host): which
+        proxy, and what to set. Only the proxy's host and port are shown, never its password."""
+        proxy = self._proxy_for(url) or ""
+        parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        where = "a proxy"
+        if parts.hostname:
+            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            where = f"the proxy {host}:{parts.port}" if parts.port else f"the proxy {host}"
+        answer = scrub(" ".join(f"{status} {reason}".split())[:100], self._secrets)
+        variables = "XRAY_PROXY / " + ("HTTPS_PROXY" if url.startswith("https:") else "HTTP_PROXY")
+        if status == 407 and (parts.username or parts.password):
+            return (
+                f"cannot reach {url}: {where} refused its credentials ({answer}); check the "
+                f"user and password in {variables} (http://user:password@host:port)."
+            )
+        if status == 407:
+            return (
+                f"cannot reach {url}: {where} wants credentials ({answer}): put them in "
+                f"{variables} as http://user:password@host:port."
+            )
+        target = urlsplit(url).netloc
+        return (
+            f"cannot reach {url}: {where} refused to connect to {target} ({answer}); ask its "
+            f"administrators to let {target} through, or check {variables} and NO_PROXY."
+        )
 
     def _redirected(self, response: requests.Response, url: str) -> str:
         """The message of a 3xx answer: where it points, and the base URL to set instead."""
@@ -425,10 +467,30 @@ def _json_bytes(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode("utf-8")
 
 
+_TUNNEL_REFUSED = re.compile(r"Tunnel connection failed: (\d{3})\s*(.*)")
+"""http.client's message when a proxy answers CONNECT with anything but 200."""
+
+_URLLIB3_2 = not str(getattr(urllib3, "__version__", "2")).startswith("1.")
+
+
+def _tunnel_refusal(error: requests.exceptions.ConnectionError) -> tuple[int, str] | None:
+    """``(status, reason)`` of a proxy that refused to open a tunnel (CONNECT answered 407,
+    or 403 for a host it blocks), before any byte of the request went to Xray."""
+    if not isinstance(error, requests.exceptions.ProxyError):
+        return None
+    found = _TUNNEL_REFUSED.search(_root_cause(error))
+    return (int(found.group(1)), found.group(2).strip()) if found else None
+
+
 def _before_sending(error: requests.exceptions.ConnectionError) -> bool:
     """Whether the connection failed before any byte of the request left (refused, DNS,
     connect timeout, unreachable proxy): urllib3's own "connection error" classification."""
     if isinstance(error, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(error, requests.exceptions.ProxyError) and _URLLIB3_2:
+        # urllib3 2 raises it only while connecting to the proxy or opening its tunnel, before
+        # the request goes; 1.26 also wraps a connection dropped after sending through a
+        # forwarding proxy, which may have reached Xray.
         return True
     cause = error.args[0] if error.args else None
     if isinstance(cause, MaxRetryError):

@@ -1,5 +1,6 @@
 """Small HTTP servers on 127.0.0.1 that stand between the plugin and the emulator: a forwarding
-proxy that records what passes through it, and a server that redirects every request."""
+proxy that records what passes through it, a proxy that refuses everything, and a server that
+redirects every request."""
 
 from __future__ import annotations
 
@@ -53,6 +54,24 @@ class _Proxy(_Quiet):
         upstream.close()
 
 
+class _RefusingProxy(_Quiet):
+    """A proxy that refuses every request: CONNECT (for https:// URLs) and forwarded ones."""
+
+    def _refuse(self) -> None:
+        self.server.seen.append(f"{self.command} {self.path}")
+        self._body()
+        status = self.server.settings["status"]
+        self.send_response(status)
+        if status == 407:
+            self.send_header("Proxy-Authenticate", 'Basic realm="proxy"')
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+    do_CONNECT = do_GET = do_POST = _refuse
+
+
 class _Redirect(_Quiet):
     def _redirect(self) -> None:
         self.server.seen.append(f"{self.command} {self.path}")
@@ -81,6 +100,12 @@ def _serving(server: _Server) -> Iterator[tuple[str, list[str]]]:
 def forwarding_proxy() -> AbstractContextManager[tuple[str, list[str]]]:
     """``(proxy URL, the URLs it forwarded)`` while the proxy runs."""
     return _serving(_Server(_Proxy))
+
+
+def refusing_proxy(status: int = 407) -> AbstractContextManager[tuple[str, list[str]]]:
+    """``(proxy URL, the requests it refused as "METHOD target")`` while a proxy runs that
+    answers ``status`` to everything (407: it wants credentials; 403: a blocked host)."""
+    return _serving(_Server(_RefusingProxy, status=status))
 
 
 def redirecting(target: str, status: int = 301) -> AbstractContextManager[tuple[str, list[str]]]:

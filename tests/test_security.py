@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from pytest_xray.cli import main as cli_main
 from pytest_xray.emulator import XrayEmulator
 from pytest_xray.settings import resolve
 from tests.conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, PAT, SECRETS, USER, RunXray
-from tests.servers import forwarding_proxy
+from tests.servers import forwarding_proxy, refusing_proxy
 from tests.tls import Certificates, make_certificates, private_pem, public_pem, rsa_key
 
 SUITE = """
@@ -634,3 +635,84 @@ def test_a_check_in_a_dry_run_still_warns(pytester: pytest.Pytester) -> None:
     config = pytester.parseconfig(*args, "--xray-check")
     settings = resolve(config, env={"XRAY_TOKEN": PAT, "XRAY_VERIFY": "false"})
     assert [w.split(" ", 1)[0] for w in settings.warnings] == ["TLS", "credentials"]
+
+
+# -- a proxy that refuses --------------------------------------------------------------------
+
+PROXY_VARIABLES = ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY",
+                   "http_proxy", "ALL_PROXY", "all_proxy")  # fmt: skip
+
+
+@pytest.mark.parametrize("refusal", ["407", "407-with-credentials", "403"])
+def test_a_proxy_refusing_the_tunnel_is_explained_not_retried_and_created_nothing(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    tls_server: XrayEmulator,
+    certificates: Certificates,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+    refusal: str,
+) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.setenv("XRAY_CA_BUNDLE", str(certificates.ca))
+    endpoint = f"{tls_server.url}/rest/raven/2.0/import/execution"
+    target = tls_server.url.removeprefix("https://")
+    with refusing_proxy(int(refusal[:3])) as (proxy, seen):
+        given = proxy.replace("://", f"://proxyuser:{PROXY_PASSWORD}@")
+        monkeypatch.setenv("XRAY_PROXY", given if "credentials" in refusal else proxy)
+        run = run_xray(f"--xray-url={tls_server.url}", "--xray-project=CALC",
+                       "--xray-output=r.json", report="r.json")  # fmt: skip
+    assert seen == [f"CONNECT {target}"]  # once: the proxy's answer does not change by waiting
+    assert sleeps == []
+    assert tls_server.requests == []
+    where = proxy.removeprefix("http://")
+    expected = {
+        "407": (
+            f"the proxy {where} wants credentials (407 Proxy Authentication Required): put them "
+            "in XRAY_PROXY / HTTPS_PROXY as http://user:password@host:port."
+        ),
+        "407-with-credentials": (
+            f"the proxy {where} refused its credentials (407 Proxy Authentication Required); "
+            "check the user and password in XRAY_PROXY / HTTPS_PROXY "
+            "(http://user:password@host:port)."
+        ),
+        "403": (
+            f"the proxy {where} refused to connect to {target} (403 Forbidden); ask its "
+            f"administrators to let {target} through, or check XRAY_PROXY / HTTPS_PROXY and "
+            "NO_PROXY."
+        ),
+    }
+    run.result.stdout.fnmatch_lines([f"*xray: upload FAILED: cannot reach {endpoint}: "
+                                     f"{expected[refusal]}"])  # fmt: skip
+    assert "may have created" not in run.output
+    assert PROXY_PASSWORD not in run.output + all_files_text(suite.path)
+    # Nothing reached Xray, so a plain resend (the proxy set right) creates the execution.
+    monkeypatch.delenv("XRAY_PROXY")
+    assert cli_main(["upload", "r.json", f"--xray-url={tls_server.url}"]) == 0
+    assert len(tls_server.executions) == 1
+
+
+def test_a_proxy_asking_for_credentials_for_a_plain_http_url_is_explained_not_retried(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+) -> None:
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    endpoint = f"{server.url}/rest/raven/2.0/import/execution"
+    with refusing_proxy(407) as (proxy, seen):
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+        # An import into a known execution is repeatable, and still not repeated.
+        run = run_xray(f"--xray-url={server.url}", "--xray-execution=CALC-100")
+    assert seen == [f"POST {endpoint}"]
+    assert sleeps == []
+    run.result.stdout.fnmatch_lines(
+        [f"*xray: upload FAILED: cannot reach {endpoint}: the proxy "
+         f"{proxy.removeprefix('http://')} wants credentials (407 Proxy Authentication "
+         "Required): put them in XRAY_PROXY / HTTP_PROXY as http://user:password@host:port."]
+    )  # fmt: skip
