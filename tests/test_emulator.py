@@ -1208,3 +1208,19 @@ def test_a_missing_tls_file_is_named(setting: str, tmp_path: Path) -> None:
     files = {"tls_cert": present, setting: missing}
     with pytest.raises(ValueError, match=f"^{setting}: cannot read .*missing.pem: No such file"):
         XrayEmulator(**files)  # type: ignore[arg-type]
+
+
+def test_readme_lists_every_command_line_option() -> None:
+    from pytest_xray.emulator.__main__ import build_parser
+
+    readme = (REPO / "README.md").read_text("utf-8")
+    section = readme.split("## Dry run against the emulator", 1)[1].split("\n## ", 1)[0]
+    table = [line for line in section.splitlines() if line.startswith("| `--")]
+    documented = set(re.findall(r"`(--[a-z-]+)", "\n".join(table)))
+    options = {
+        option
+        for action in build_parser()._actions
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    }
+    assert options - documented == set(), "add them to the README's emulator options table"
