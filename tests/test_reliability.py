@@ -964,3 +964,105 @@ def test_an_interrupted_run_is_saved_not_uploaded(
     assert cli_main(["upload", str(run.report_path), f"--xray-url={server.url}"]) == 0
     [execution] = server.executions.values()
     assert list(execution.runs) == ["CALC-1"]
+
+
+# -- the upload command reads the configuration only ---------------------------------------
+
+BROKEN_CONFTEST = """
+open("conftest-ran", "a").close()
+import module_only_the_tests_have  # the tests' dependencies are not installed here
+"""
+
+
+def test_the_upload_command_imports_no_conftest_and_no_other_plugin(
+    pytester: pytest.Pytester,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    resend: Callable[..., Resent],
+) -> None:
+    """A resend step in CI lacks the tests' dependencies: the conftest files that import them
+    are not imported, and options of other plugins in addopts do not stop the command; its
+    own options there (a value after a space too) still count."""
+    pytester.makeini(
+        f"""
+        [pytest]
+        testpaths = tests
+        xray_url = {server.url}
+        addopts = -n 2 --reruns 1 --env=stage -p no:randomly --xray-execution CALC-5
+        required_plugins = pytest-not-installed
+        filterwarnings = error
+        """
+    )
+    pytester.makeconftest(BROKEN_CONFTEST)
+    pytester.mkdir("tests")
+    (pytester.path / "tests" / "conftest.py").write_text(BROKEN_CONFTEST)
+    report = write_report({"tests": [{"testKey": "CALC-1", "status": "PASS"}]}, Path("r.json"))
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    dry = resend(str(report), "--xray-dry-run")
+    sent = resend(str(report))
+    assert (dry.status, dry.err) == (0, "")
+    assert f"to {server.url}" in dry.out
+    assert sent.status == 0, sent.err
+    assert list(server.executions) == ["CALC-5"]
+    assert not (pytester.path / "conftest-ran").exists()
+    assert "PYTEST_DISABLE_PLUGIN_AUTOLOAD" not in os.environ
+
+
+def test_a_configuration_that_cannot_be_read_is_one_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, resend: Callable[..., Resent]
+) -> None:
+    pytester.makepyfile(broken_plugin="import module_only_the_tests_have")
+    pytester.syspathinsert()
+    monkeypatch.setenv("PYTEST_PLUGINS", "broken_plugin")
+    report = write_report({"tests": [{"testKey": "CALC-1", "status": "PASS"}]}, Path("r.json"))
+    done = resend(str(report), "--xray-dry-run")
+    assert done.status == 2
+    assert done.err.startswith("pytest-xray: error: cannot read the pytest configuration: ")
+    assert "module_only_the_tests_have" in done.err
+    assert done.err.count("\n") == 1
+
+
+UNREADABLE_SUCCESS = {
+    "empty-200": (200, "", "answered without a body, naming no Test Execution"),
+    "empty-204": (204, "", "answered without a body, naming no Test Execution"),
+    "no-key": (
+        200,
+        '{"testExecIssue": {}}',
+        'answered without the key of a Test Execution: {"testExecIssue": {}}',
+    ),
+    "list": (
+        200,
+        '[{"key": 1}]',
+        "answered a JSON list instead of the import's result, naming no Test Execution: "
+        '[{"key": 1}]',
+    ),
+    "bad-json": (200, "{not json", "answered 200 with a body that is not JSON: '{not json'"),
+}
+
+
+@pytest.mark.parametrize("answer", UNREADABLE_SUCCESS)
+def test_a_create_answered_with_success_that_names_no_execution_may_have_created_one(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    sleeps: list[float],
+    resend: Callable[..., Resent],
+    answer: str,
+) -> None:
+    status, body, said = UNREADABLE_SUCCESS[answer]
+    server.inject(status=status, body=body)
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json",
+                   report="r.json")  # fmt: skip
+    assert len(imports(server)) == 1
+    assert sleeps == []
+    run.result.stdout.fnmatch_lines(
+        [f"*upload FAILED: {server.url}{IMPORT} {said}; Xray may have created a Test Execution "
+         "all the same, so none is created again blindly",
+         "*look in Jira for a Test Execution in project CALC * created at *"]
+    )  # fmt: skip
+    assert "unexpected answer" not in run.output
+    # The 'create in flight' mark stays: a plain resend does not create a second execution.
+    refused = resend("r.json", f"--xray-url={server.url}")
+    assert refused.status == 1
+    assert "may exist" in refused.err
+    assert len(imports(server)) == 1
