@@ -86,6 +86,8 @@ def _read_config(pytest_args: Sequence[str]) -> pytest.Config:
     plugins or conftest files not loaded here). A failure is one line (:class:`UsageError`)."""
     # pytest's own configuration machinery reads the ini file and our options, so the
     # command and the plugin can never disagree about a setting.
+    options, others = xray_options(pytest_args)
+    pytest_args = [*others, *options]
     args = [*_CONFIG_ARGS, *pytest_args]
     with _autoload_disabled():
         config = _parse_config(args)
@@ -576,16 +578,13 @@ def _send_file(args: argparse.Namespace, job: _Job, key_from: re.Pattern[str] | 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``pytest-xray`` console script; returns the exit status."""
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    # Both commands take --xray-* settings, as --xray-url=URL or --xray-url URL; pytest's own
-    # parser reads them (load_settings), so a value after a flag is refused there.
-    unknown = [
-        arg
-        for before, arg in zip(["", *rest], rest, strict=False)
-        if not arg.startswith("--xray") and not (before.startswith("--xray") and "=" not in before)
-    ]
+    args, given = parser.parse_known_args(argv)
+    # Both commands take --xray-* settings, as --xray-url=URL or --xray-url URL, which pytest's
+    # own parser reads (load_settings) once joined as --xray-url=URL.
+    rest, unknown = xray_options(given)
     if unknown:
-        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        _say(f"error: unrecognized arguments: {' '.join(unknown)}")
+        return 2
     try:
         if args.command == "merge":
             return _merge(args.files, args.output, _key_pattern(args.key_from), rest)

@@ -1034,7 +1034,7 @@ UNREADABLE_SUCCESS = {
         200,
         '[{"key": 1}]',
         "answered a JSON list instead of the import's result, naming no Test Execution: "
-        '[{"key": 1}]',
+        '[[]{"key": 1}]',  # '[[]' is fnmatch for '['
     ),
     "bad-json": (200, "{not json", "answered 200 with a body that is not JSON: '{not json'"),
 }
@@ -1066,3 +1066,22 @@ def test_a_create_answered_with_success_that_names_no_execution_may_have_created
     assert refused.status == 1
     assert "may exist" in refused.err
     assert len(imports(server)) == 1
+
+
+def test_a_path_after_a_space_is_not_taken_for_a_test_path(
+    pytester: pytest.Pytester,
+    tmp_path_factory: pytest.TempPathFactory,
+    server: XrayEmulator,
+    resend: Callable[..., Resent],
+) -> None:
+    """pytest looks for the ini file beside the paths of the command line before it knows the
+    plugin's options: a file given as ``--xray-ca-bundle PATH`` would hide the project's ini."""
+    pytester.makeini(f"[pytest]\nxray_url = {server.url}\n")
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    (elsewhere / "ca.pem").write_text("not used over http")
+    report = write_report({"tests": [{"testKey": "CALC-1", "status": "PASS"}]}, Path("r.json"))
+    done = resend(str(report), "--xray-dry-run", "--xray-ca-bundle", str(elsewhere / "ca.pem"),
+                  "--xray-result-file", str(elsewhere / "out.json"))  # fmt: skip
+    assert (done.status, done.err) == (0, "")
+    assert f"is not uploaded to {server.url}" in done.out
+    assert json.loads((elsewhere / "out.json").read_text())["tests"] == 1
