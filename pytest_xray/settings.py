@@ -317,6 +317,8 @@ def resolve(
             "Tests for unmarked tests are created in a project: set --xray-project / "
             "XRAY_PROJECT / xray_project.",
         )
+    if create_tests:
+        _warn_unpinned_rootdir(config)
     summary_value = sources.get("--xray-summary", "XRAY_SUMMARY", "xray_summary")
     summary: str | None = None
     if summary_value is not None:
@@ -505,6 +507,25 @@ def _warnings(settings: Settings) -> tuple[str, ...]:
             "use an https:// URL."
         )
     return tuple(found)
+
+
+def _warn_unpinned_rootdir(config: pytest.Config) -> None:
+    """A created Test is found again by its node id, which is relative to pytest's rootdir:
+    without a config file (or ``--rootdir``) that is the directory pytest is run from, and a
+    run from another directory creates a second Test. (A no-op in the ``pytest-xray``
+    command, which blocks the warnings plugin; warned once, not by each xdist worker.)"""
+    if config.inipath is not None or config.option.rootdir or hasattr(config, "workerinput"):
+        return
+    config.issue_config_time_warning(
+        pytest.PytestConfigWarning(
+            "pytest-xray: --xray-create-tests finds created Tests again by their node id, "
+            f"relative to pytest's rootdir ({config.rootpath}), which without a pytest config "
+            "file depends on the directory pytest runs from: a run from another directory "
+            "creates duplicate Tests. Add a pytest.ini (or [tool.pytest.ini_options] in "
+            "pyproject.toml) at the project root to pin the rootdir."
+        ),
+        stacklevel=2,
+    )
 
 
 def _enabled(config: pytest.Config, sources: Sources, name: str, env: str) -> bool:

@@ -408,3 +408,42 @@ def test_a_summary_is_measured_on_one_line(
     pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
     monkeypatch.setenv("XRAY_SUMMARY", "Nightly" + " \n\t" * 100 + "run")
     assert run_xray().payload["info"]["summary"] == "Nightly run"
+
+
+@pytest.mark.parametrize(
+    ("config", "args", "warned"),
+    [
+        ("", [], True),
+        ("", ["-p", "xdist", "-n", "2"], True),
+        ("pytest.ini", [], False),
+        ("pyproject.toml", [], False),
+        ("", ["--rootdir=."], False),
+    ],
+)
+def test_create_tests_without_a_config_file_warns_that_definitions_move(
+    pytester: pytest.Pytester, config: str, args: list[str], warned: bool
+) -> None:
+    """Without a config file the rootdir, and so each definition, is the directory pytest runs
+    from: tests/test_a.py::test_x from the project, test_a.py::test_x from tests/."""
+    if config == "pytest.ini":
+        pytester.makeini("[pytest]\n")
+    elif config == "pyproject.toml":
+        pytester.makepyprojecttoml("[tool.pytest.ini_options]\n")
+    pytester.makepyfile("def test_a(): pass\n")
+    result = pytester.runpytest(
+        "--xray", "--xray-create-tests", "--xray-project=CALC", "-W", "always", *args
+    )
+    assert result.ret == 0
+    text = result.stdout.str()
+    warning = "PytestConfigWarning: pytest-xray: --xray-create-tests finds created Tests again"
+    assert (warning in text) is warned, text
+    if warned:
+        assert "Add a pytest.ini (or [tool.pytest.ini_options] in pyproject.toml)" in text
+        assert text.count(warning) == 1
+
+
+def test_without_create_tests_no_config_file_is_fine(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    result = pytester.runpytest("--xray", "-W", "always")
+    assert result.ret == 0
+    assert "PytestConfigWarning" not in result.stdout.str()
