@@ -13,6 +13,7 @@ __all__ = [
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_REPORT",
     "DEFAULT_RETRIES",
+    "MAX_RETRIES",
     "MIB",
 ]
 
@@ -28,5 +29,7 @@ DEFAULT_CHUNK_BYTES = 20 * 1024 * 1024
 """Well under the ~100 MiB that Xray (or its proxy) accepts, and quick to resend."""
 DEFAULT_RETRIES = 4
 """Retries after the first attempt: five attempts over about 15 s of backoff."""
+MAX_RETRIES = 100
+"""At the longest backoff (30 s) about an hour of retrying; more is a mistake."""
 DEFAULT_MAX_WAIT = 120.0
 """The longest single wait, in seconds; a longer ``Retry-After`` makes us give up at once."""

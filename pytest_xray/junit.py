@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import mimetypes
 import re
 from collections.abc import Iterator
@@ -109,9 +110,10 @@ def _moment(text: str | None, naive_utc: bool = False) -> float | None:
 
 def _seconds(case: junitparser.TestCase) -> float:
     try:
-        return max(float(case.time or 0.0), 0.0)
+        seconds = float(case.time or 0.0)
     except ValueError:
         return 0.0
+    return seconds if math.isfinite(seconds) and seconds > 0 else 0.0  # "nan", "inf": unknown
 
 
 def _properties(case: junitparser.TestCase) -> Iterator[tuple[str, junitparser.Property]]:

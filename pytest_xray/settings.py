@@ -29,6 +29,7 @@ from pytest_xray.defaults import (
     DEFAULT_MAX_WAIT,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_RETRIES,
+    MAX_RETRIES,
 )
 from pytest_xray.markers import ISSUE_KEY
 from pytest_xray.model import Outcome
@@ -397,7 +398,10 @@ def resolve(
             sources.get(None, "XRAY_ENVIRONMENTS_FIELD", "xray_environments_field")
         ),
         retries=parse_count(
-            sources.get("--xray-retries", "XRAY_RETRIES", "xray_retries"), DEFAULT_RETRIES, 0
+            sources.get("--xray-retries", "XRAY_RETRIES", "xray_retries"),
+            DEFAULT_RETRIES,
+            0,
+            MAX_RETRIES,
         ),
         max_wait=parse_seconds(
             sources.get("--xray-max-wait", "XRAY_MAX_WAIT", "xray_max_wait"), DEFAULT_MAX_WAIT

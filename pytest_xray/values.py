@@ -236,7 +236,7 @@ def parse_size(value: Value | None, default: int) -> int:
     return size
 
 
-def parse_count(value: Value | None, default: int, minimum: int) -> int:
+def parse_count(value: Value | None, default: int, minimum: int, maximum: int | None = None) -> int:
     if value is None:
         return default
     try:
@@ -245,6 +245,8 @@ def parse_count(value: Value | None, default: int, minimum: int) -> int:
         number = minimum - 1
     if number < minimum:
         raise usage_error(value.where, f"{value.text!r} is not a whole number >= {minimum}.")
+    if maximum is not None and number > maximum:
+        raise usage_error(value.where, f"{value.text!r} is more than {maximum}.")
     return number
 
 

@@ -603,3 +603,15 @@ def test_command_takes_settings_with_their_value_after_a_space(
     # A value after a flag is not a setting: one line, exit status 2.
     status, _, err = cli("upload", "r.xray.json", "--xray-dry-run", "extra")
     assert (status, err) == (2, "pytest-xray: error: unrecognized arguments: extra\n")
+
+
+def test_a_time_that_is_not_a_number_is_unknown(tmp_path: Path) -> None:
+    path = tmp_path / "r.xml"
+    path.write_text(
+        '<testsuite timestamp="2024-05-01T10:00:00+02:00">'
+        '<testcase classname="c" name="CALC-1" time="nan"/>'
+        '<testcase classname="c" name="CALC-2" time="inf"/>'
+        '<testcase classname="c" name="CALC-3" time="-3"/></testsuite>'
+    )
+    results = read_junit(path, re.compile(r"CALC-\d+")).execution.results
+    assert [result.finish - result.start for result in results] == [0.0, 0.0, 0.0]

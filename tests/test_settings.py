@@ -480,3 +480,11 @@ def test_the_largest_numbers_are_accepted(pytester: pytest.Pytester) -> None:
     assert settings.read_timeout == 1e9
     assert settings.evidence_max_total == 1 << 40
     assert settings.evidence_max_file == 1536
+
+
+def test_retries_are_capped(marked: pytest.Pytester) -> None:
+    # 2 ** retries overflows a float past 1023; more than an hour of retrying is a mistake.
+    usage_error(
+        marked.runpytest("--xray", "--xray-retries=5000"), "--xray-retries", "more than 100"
+    )
+    assert marked.runpytest("--xray", "--xray-retries=100").ret == pytest.ExitCode.OK
