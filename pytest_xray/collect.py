@@ -57,6 +57,17 @@ def junit_properties(meta: dict[str, Any]) -> list[tuple[str, str]]:
     return properties
 
 
+def _xray_marks(node: pytest.Collector | pytest.Item | None) -> int:
+    """How many ``xray`` markers ``node`` and its parents have of their own."""
+    count = 0
+    while node is not None:
+        for mark in node.own_markers:
+            if mark.name == "xray":
+                count += 1
+        node = node.parent
+    return count
+
+
 class ItemAnnotator:
     """Validates ``xray`` markers at collection and keeps each reported test's Xray data.
 
@@ -78,6 +89,10 @@ class ItemAnnotator:
         self.worker_meta_dir = worker_meta_dir
         """On an xdist worker: where to leave the crash-safe copy (:mod:`pytest_xray.workers`)."""
         self.metas: dict[str, dict[str, Any]] = {}
+        self._own_marks: dict[str, int] = {}
+        """Per collected test: how many markers of its own it had when its Xray data was read."""
+        self._chain_marks: dict[int, int] = {}
+        """Per collector (by id) that made tests: the ``xray`` markers of it and its parents."""
         self.recorders = Recorders(
             settings.evidence_max_file, self.metas.__contains__, settings.evidence_max_total
         )
@@ -108,13 +123,21 @@ class ItemAnnotator:
             meta["summary"] = item_summary(item, item_definition(item))
         return meta
 
-    def _annotate(self, item: pytest.Item) -> str | None:
-        """Keep ``item``'s Xray data; the marker error when its markers are malformed."""
+    def _annotate(self, item: pytest.Item, before: dict[str, Any] | None = None) -> str | None:
+        """Keep ``item``'s Xray data (in place of ``before``, what was read earlier); the marker
+        error when its markers are malformed."""
         try:
             meta = self._meta(item)
         except MarkerError as error:
             return str(error)
-        if meta is not None:
+        if before is not None and self.junit_properties and before["keys"]:
+            properties = item.user_properties
+            for prop in junit_properties(before):
+                if prop in properties:
+                    properties.remove(prop)
+        if meta is None:
+            self.metas.pop(item.nodeid, None)
+        else:
             self.metas[item.nodeid] = meta
             if self.junit_properties and meta["keys"]:
                 item.user_properties.extend(junit_properties(meta))
@@ -127,11 +150,18 @@ class ItemAnnotator:
         report = yield
         if not report.passed:
             return report
-        errors = [
-            error
-            for node in report.result
-            if isinstance(node, pytest.Item) and (error := self._annotate(node)) is not None
-        ]
+        errors = []
+        own_marks = self._own_marks
+        items = False
+        for node in report.result:
+            if isinstance(node, pytest.Item):
+                items = True
+                own_marks[node.nodeid] = len(node.own_markers)
+                error = self._annotate(node)
+                if error is not None:
+                    errors.append(error)
+        if items:
+            self._chain_marks[id(collector)] = _xray_marks(collector)
         if errors:
             # A real collection error: pytest shows it under "ERROR collecting" and stops.
             report.outcome = "failed"
@@ -141,16 +171,36 @@ class ItemAnnotator:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        # Markers added here by conftests and plugins (item.add_marker) come after the parse
-        # at collection: pick them up. Only tests without Xray keys yet are looked at.
+        # Markers added by conftests and plugins (item.add_marker, here or in
+        # pytest_itemcollected) come after the parse at collection: pick them up. A test read
+        # then is read again only when its own markers or its parents' xray markers changed
+        # (counted, not compared: a fully marked suite pays a few lookups per test).
         errors = []
+        metas, own_marks, chain_marks = self.metas, self._own_marks, self._chain_marks
+        chains: dict[int, int] = {}  # the parents' xray markers now, per parent (by id)
         for item in items:
-            meta = self.metas.get(item.nodeid)
-            if (meta is not None and meta["keys"]) or item.get_closest_marker("xray") is None:
-                continue
-            error = self._annotate(item)
+            nodeid = item.nodeid
+            meta = metas.get(nodeid)
+            if meta is None:
+                if item.get_closest_marker("xray") is None:
+                    continue
+            else:
+                parent = id(item.parent)
+                chain = chains.get(parent)
+                if chain is None:
+                    chain = chains[parent] = _xray_marks(item.parent)
+                own = item.own_markers
+                counted = own_marks.get(nodeid, 0)
+                if chain == chain_marks.get(parent) and (
+                    len(own) == counted
+                    or (len(own) > counted and all(m.name != "xray" for m in own[counted:]))
+                ):
+                    continue
+            error = self._annotate(item, meta)
             if error is not None:
                 errors.append(error)
+        own_marks.clear()  # nothing adds markers that count after this point
+        chain_marks.clear()
         if errors:
             raise pytest.UsageError("\n".join(errors))
 

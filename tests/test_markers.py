@@ -249,6 +249,59 @@ def test_markers_added_after_collection_count(pytester: pytest.Pytester, run_xra
     run.result.stdout.fnmatch_lines(["*; 1 test without an xray marker left out"])
 
 
+def test_markers_added_after_collection_to_marked_tests_count(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """Keys, defects and class markers added later also reach tests that already had keys."""
+    pytester.makeconftest(
+        """
+        import pytest
+
+        def pytest_itemcollected(item):
+            if item.name == "test_b":
+                item.add_marker(pytest.mark.xray("CALC-60"))
+
+        def pytest_collection_modifyitems(items):
+            for item in items:
+                item.add_marker(pytest.mark.slow)  # not an xray marker: changes nothing
+                if item.cls is None:
+                    item.add_marker(pytest.mark.xray("CALC-50", defects=["CALC-99"]))
+            items[-1].parent.add_marker(pytest.mark.xray("CALC-70"))  # on the class
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.xray("CALC-1")
+        def test_a(): pass
+
+        @pytest.mark.xray("CALC-2", defects=["CALC-98"])
+        def test_b(): pass
+
+        def test_c(): pass
+
+        @pytest.mark.xray("CALC-3")
+        class TestD:
+            def test_d(self): pass
+        """
+    )
+    run = run_xray("--junitxml=junit.xml")
+    keys = {t["testKey"] for t in run.payload["tests"]}
+    assert keys == {"CALC-1", "CALC-2", "CALC-3", "CALC-50", "CALC-60", "CALC-70"}
+    assert [i["name"] for i in run.test("CALC-50")["iterations"]] == [
+        "test_markers_added_after_collection_to_marked_tests_count.py::test_a",
+        "test_markers_added_after_collection_to_marked_tests_count.py::test_b",
+        "test_markers_added_after_collection_to_marked_tests_count.py::test_c",
+    ]
+    assert run.test("CALC-1")["defects"] == ["CALC-99"]
+    assert sorted(run.test("CALC-2")["defects"]) == ["CALC-98", "CALC-99"]
+    assert "defects" not in run.test("CALC-70")
+    junit = (pytester.path / "junit.xml").read_text()
+    for key in sorted(keys):  # each test's properties once, not once per reading
+        assert junit.count(f'name="test_key" value="{key}"') == (3 if key == "CALC-50" else 1)
+
+
 def test_a_bad_marker_added_after_collection_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         "import pytest\n"
