@@ -3,8 +3,9 @@
 ``pytest-xray upload FILE [--xray-... options]`` sends a saved report, or a JUnit XML file
 (converted to Xray JSON, or as-is to Xray's JUnit endpoint with ``--format junit``). Settings
 come exactly as in a pytest run: the ``--xray-*`` options given after the file, then ``XRAY_*``
-environment variables, then the ini file of the current directory. Progress is kept beside the
-report (``FILE.progress.json``), so running it again sends only what Xray does not have yet.
+environment variables, then the ini file of the current directory (or of ``-c FILE``); no
+``conftest.py`` is imported and no other plugin loaded. Progress is kept beside the report
+(``FILE.progress.json``), so running it again sends only what Xray does not have yet.
 
 After an upload (also a failed one) it writes the outcome as a pytest run does: the
 ``--xray-result-file`` JSON, and in GitHub Actions the job summary and step outputs.
@@ -479,6 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print pytest-xray's debug log on stderr, with the traceback of an internal error",
     )
+    _add_config_options(upload)
     merge = commands.add_parser(
         "merge",
         help="merge the reports of CI shards into one",
@@ -495,7 +497,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="JUnit XML inputs only: find Xray keys in testcase names (as for upload).",
     )
+    _add_config_options(merge)
     return parser
+
+
+def _add_config_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "-c",
+        "--config-file",
+        metavar="FILE",
+        default=None,
+        help="read the settings of this pytest ini file (pytest's -c), not of the one found "
+        "from the current directory",
+    )
+    command.add_argument(
+        "--rootdir",
+        metavar="DIR",
+        default=None,
+        help="pytest's root directory (pytest's --rootdir)",
+    )
+
+
+def _config_args(args: argparse.Namespace) -> list[str]:
+    """``-c FILE`` and ``--rootdir DIR`` as given, for pytest and for the resend command."""
+    given = [("-c", args.config_file), ("--rootdir", args.rootdir)]
+    return [part for option, value in given if value is not None for part in (option, value)]
 
 
 def _key_pattern(text: str | None) -> re.Pattern[str] | None:
@@ -581,10 +607,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, given = parser.parse_known_args(argv)
     # Both commands take --xray-* settings, as --xray-url=URL or --xray-url URL, which pytest's
     # own parser reads (load_settings) once joined as --xray-url=URL.
-    rest, unknown = xray_options(given)
+    options, unknown = xray_options(given)
     if unknown:
         _say(f"error: unrecognized arguments: {' '.join(unknown)}")
         return 2
+    rest = [*_config_args(args), *options]
     try:
         if args.command == "merge":
             return _merge(args.files, args.output, _key_pattern(args.key_from), rest)

@@ -69,6 +69,9 @@ class PublishResult:
     to report removed from ``report_path`` (so that nobody sends its old results again)."""
     held: bool = False
     """The run was interrupted: its report is saved but not uploaded (see :func:`publish`)."""
+    config_args: tuple[str, ...] = ()
+    """What the resend command needs to find this run's ini file (``-c INI``), given to
+    :func:`publish`."""
 
     @property
     def execution_key(self) -> str | None:
@@ -193,9 +196,10 @@ class PublishResult:
         (:attr:`kept`); empty when there is nothing to resend."""
         lines = []
         if self.report_path is not None and self.held:
-            lines.append(f"to send them anyway: {_resend_command(self.report_path, settings)}")
+            command = self._resend_command(self.report_path, settings)
+            lines.append(f"to send them anyway: {command}")
         elif self.report_path is not None and self.failed:
-            command = _resend_command(self.report_path, settings)
+            command = self._resend_command(self.report_path, settings)
             if self.uncertain is None:
                 lines.append(f"resend it with: {command}")
             else:
@@ -207,13 +211,13 @@ class PublishResult:
         if self.kept is not None:
             lines += [
                 f"the previous report was not completely sent to Xray; it was kept as {self.kept}",
-                f"resend it with: {_resend_command(self.kept, settings)}",
+                f"resend it with: {self._resend_command(self.kept, settings)}",
             ]
         return lines
 
-
-def _resend_command(report: Path, settings: Settings) -> str:
-    return " ".join([shlex.join(["pytest-xray", "upload", str(report)]), *settings.resend_args])
+    def _resend_command(self, report: Path, settings: Settings) -> str:
+        command = shlex.join(["pytest-xray", "upload", str(report), *self.config_args])
+        return " ".join([command, *settings.resend_args])
 
 
 def _count(number: int, noun: str) -> str:
@@ -235,6 +239,7 @@ def publish(
     notify: Callable[[str], None] | None = None,
     announce: Announce | None = None,
     interrupted: bool = False,
+    config_args: tuple[str, ...] = (),
 ) -> PublishResult:
     """Build the payload, save it to ``report_path``, then upload it when configured.
 
@@ -242,10 +247,12 @@ def publish(
     hears about retries while they happen, ``announce`` about the upload's requests. An
     ``interrupted`` run (Ctrl-C, ``pytest.exit``) is saved, marked unsent, and not uploaded:
     a Test Execution of the tests that happened to finish would pass for a whole run.
+    ``config_args`` go into the resend commands (``-c INI`` for an ini file that the command
+    would not find by itself).
     """
     began = time.perf_counter()
     payload = build_payload(execution, settings)
-    outcome = PublishResult(unmarked=unmarked)
+    outcome = PublishResult(unmarked=unmarked, config_args=config_args)
     if not payload["tests"]:
         if report_path is not None:
             _clear_earlier_report(report_path, outcome)

@@ -100,6 +100,17 @@ class XrayReporter:
             return Path(cache.mkdir("xray")) / "last-report.json"
         return _temporary_report(Path(self.config.rootpath))
 
+    def config_args(self) -> tuple[str, ...]:
+        """``-c INI`` for the resend command, which finds the ini file from the directory it
+        runs in: unless this run's ini file is the one pytest found there, name it."""
+        inipath = self.config.inipath
+        if inipath is None:
+            return ()
+        here = Path(self.config.invocation_params.dir)
+        if inipath.parent.resolve() == here.resolve() and not self.config.option.inifilename:
+            return ()
+        return ("-c", str(inipath))
+
     def notify(self, text: str) -> None:
         """Show a retry as it happens: the wait before it can be long."""
         self._line(text, yellow=True)
@@ -145,6 +156,7 @@ class XrayReporter:
                 notify=self.notify,
                 announce=self.announce,
                 interrupted=session.exitstatus == pytest.ExitCode.INTERRUPTED,
+                config_args=self.config_args(),
             )
         self.config.stash[result_key] = result
         if result.uploaded is not None:

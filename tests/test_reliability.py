@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -1085,3 +1086,32 @@ def test_a_path_after_a_space_is_not_taken_for_a_test_path(
     assert (done.status, done.err) == (0, "")
     assert f"is not uploaded to {server.url}" in done.out
     assert json.loads((elsewhere / "out.json").read_text())["tests"] == 1
+
+
+def test_the_resend_command_names_an_ini_file_it_would_not_find(
+    pytester: pytest.Pytester, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest run from above the project finds its ini beside the test paths; the printed
+    command, run from the same directory, names it (``-c``) and so reads the same settings."""
+    project = pytester.mkdir("project")
+    (project / "pytest.ini").write_text(f"[pytest]\nxray_url = {server.url}\nxray_retries = 0\n")
+    (project / "test_a.py").write_text(SUITE)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    server.inject(status=503)  # down for this run
+    result = pytester.runpytest("project", "--xray", "--xray-project=CALC")
+    [line] = [line for line in result.outlines if "resend it with: " in line]
+    command = shlex.split(line.split("resend it with: ", 1)[1])
+    assert command[3:5] == ["-c", str(project / "pytest.ini")]
+    assert command[:2] == ["pytest-xray", "upload"]
+    assert cli_main(command[1:]) == 0
+    [execution] = server.executions.values()
+    assert set(execution.runs) == KEYS
+
+
+def test_no_ini_file_in_the_resend_command_when_pytest_ran_beside_it(
+    suite: pytest.Pytester, server: XrayEmulator
+) -> None:
+    suite.makeini(f"[pytest]\nxray_url = {server.url}\nxray_retries = 0\n")
+    server.inject(status=503)
+    result = suite.runpytest("--xray", "--xray-project=CALC")
+    result.stdout.fnmatch_lines(["xray: resend it with: pytest-xray upload *last-report.json"])
