@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ImportResult",
+    "UnreadableAnswerError",
     "error_text",
     "json_or_none",
     "parse_graphql_tests",
@@ -40,20 +41,34 @@ class ImportResult:
     info_messages: list[str] = field(default_factory=list)
 
 
-def parse_import(data: Any, *, cloud: bool) -> ImportResult:
-    """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import.
+class UnreadableAnswerError(XrayError):
+    """Xray answered a request with success (2xx), but with something the plugin cannot read
+    (no body, not JSON, an import answer without the execution's key): the request may well
+    have done its work."""
+
+
+def parse_import(data: Any, *, cloud: bool, url: str = "Xray") -> ImportResult:
+    """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import at
+    ``url``; :class:`UnreadableAnswerError` when it names no Test Execution.
 
     Only the execution's key is required. ``testIssues.error`` and ``infoMessages`` are read
     in whatever shape they come (lists, single strings, dicts with other field names), so
     that an unusual answer still lists every test Xray did not record.
     """
+    if data is None:
+        raise UnreadableAnswerError(f"{url} answered without a body, naming no Test Execution")
     if not isinstance(data, dict):
-        raise XrayError(f"unexpected answer to an import: {str(data)[:200]!r}")
+        raise UnreadableAnswerError(
+            f"{url} answered {_json_kind(data)} instead of the import's result, naming no Test "
+            f"Execution: {_json_start(data)}"
+        )
     issue = data.get("testExecIssue", data) if not cloud else data
     if isinstance(issue, str) and ISSUE_KEY.fullmatch(issue.strip()):
         issue = {"key": issue.strip()}
     if not isinstance(issue, dict) or not issue.get("key"):
-        raise XrayError(f"the import answer names no Test Execution: {str(data)[:200]!r}")
+        raise UnreadableAnswerError(
+            f"{url} answered without the key of a Test Execution: {_json_start(data)}"
+        )
     result = ImportResult(
         key=str(issue["key"]), id=str(issue.get("id", "")), self_url=str(issue.get("self", ""))
     )
@@ -112,6 +127,25 @@ def error_text(data: Any, text: str) -> str:
                 value = data[name]
                 return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
     return text.strip()[:300] or "(empty answer)"
+
+
+def _json_kind(value: Any) -> str:
+    """``a JSON list`` and the like: what an answer is, for a message."""
+    if isinstance(value, list):
+        return "a JSON list"
+    if isinstance(value, str):
+        return "a JSON string"
+    if isinstance(value, bool):
+        return "a JSON boolean"
+    if isinstance(value, (int, float)):
+        return "a JSON number"
+    return "JSON of another kind"
+
+
+def _json_start(value: Any) -> str:
+    """The start of a decoded answer, as JSON, for a message."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 200 else text[:199] + "…"
 
 
 def _as_list(value: Any) -> list[Any]:

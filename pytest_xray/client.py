@@ -32,6 +32,7 @@ from urllib3.exceptions import ProxyError as Urllib3ProxyError
 from pytest_xray import __version__
 from pytest_xray.answers import (
     ImportResult,
+    UnreadableAnswerError,
     error_text,
     json_or_none,
     parse_graphql_tests,
@@ -39,7 +40,13 @@ from pytest_xray.answers import (
     parse_tests,
 )
 from pytest_xray.auth import CloudAuth, credential_names, make_auth
-from pytest_xray.errors import AuthError, TooLargeError, TransientError, XrayError
+from pytest_xray.errors import (
+    AuthError,
+    TooLargeError,
+    TransientError,
+    UncertainError,
+    XrayError,
+)
 from pytest_xray.payload import execution_issue
 from pytest_xray.retry import RetryPolicy, call_with_retries
 from pytest_xray.scrub import all_secrets, cloud_tokens, scrub
@@ -231,7 +238,9 @@ class XrayClient:
             raise TooLargeError(f"{url} answered 413: the request is too large for Xray")
         if status == 407:  # a proxy's answer for a plain http:// URL (https:// asks by CONNECT)
             raise XrayError(self._proxy_refused(url, status, response.reason or ""))
-        if "html" in content_type or text.lstrip()[:1] == "<":
+        start = text.lstrip()[:1]
+        # Some gateways label Xray's JSON text/html: a body that starts like JSON is read as JSON.
+        if start == "<" or ("html" in content_type and start not in ("", "{", "[", '"')):
             message = (
                 f"{url} answered {status} with an HTML page instead of Xray's JSON (a proxy or "
                 "single sign-on page?); check that xray_url is the Jira base URL (Server/DC) or "
@@ -246,7 +255,7 @@ class XrayClient:
             data = None
         if 200 <= status < 300:
             if data is None and text.strip():
-                raise XrayError(
+                raise UnreadableAnswerError(
                     f"{url} answered {status} with a body that is not JSON: "
                     f"{scrub(text[:200], self._secrets)!r}"
                 )
@@ -348,14 +357,12 @@ class XrayClient:
         """``POST import/execution`` with an encoded Xray JSON body. ``creates``: the body has
         no ``testExecutionKey``, so Xray creates an execution and the request is not repeated
         once it may have reached Xray."""
-        data = self.request(
-            "POST",
+        return self._post_import(
             "import/execution",
-            repeatable=not creates,
+            creates=creates,
             data=body,
             headers={"Content-Type": "application/json"},
         )
-        return parse_import(data, cloud=self.settings.cloud)
 
     def import_execution_multipart(
         self, payload: dict[str, Any], issue: dict[str, Any]
@@ -373,8 +380,7 @@ class XrayClient:
             result_part: ("results.json", body, "application/json"),
             "info": ("info.json", _json_bytes(issue), "application/json"),
         }
-        data = self.request("POST", "import/execution/multipart", repeatable=False, files=files)
-        return parse_import(data, cloud=self.settings.cloud)
+        return self._post_import("import/execution/multipart", creates=True, files=files)
 
     def import_results(self, payload: dict[str, Any]) -> ImportResult:
         """Import ``payload`` the way the settings ask: through the multipart endpoint when a new
@@ -407,14 +413,28 @@ class XrayClient:
             body = {"data": xml, "headers": {"Content-Type": "application/xml"}}
         else:
             body = {"files": {"file": (filename, xml, "application/xml")}}
-        data = self.request(
-            "POST",
+        return self._post_import(
             "import/execution/junit",
-            repeatable=self.settings.execution is not None,
+            creates=self.settings.execution is None,
             params=self.junit_query(),
             **body,
         )
-        return parse_import(data, cloud=self.settings.cloud)
+
+    def _post_import(self, path: str, *, creates: bool, **kwargs: Any) -> ImportResult:
+        """POST an import to ``path`` and read Xray's answer. ``creates``: the request creates
+        a Test Execution, so it is not repeated once it may have reached Xray, and an answer
+        of success that names none (empty, not JSON, another shape) is an
+        :class:`UncertainError`: Xray may have created one all the same."""
+        try:
+            data = self.request("POST", path, repeatable=not creates, **kwargs)
+            return parse_import(data, cloud=self.settings.cloud, url=self.endpoint(path))
+        except UnreadableAnswerError as error:
+            if not creates:
+                raise
+            raise UncertainError(
+                f"{error}; Xray may have created a Test Execution all the same, so none is "
+                "created again blindly"
+            ) from None
 
     def get_tests(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` (at most :data:`TESTS_PER_QUERY`) are existing Xray Tests.

@@ -1,6 +1,6 @@
 """Small HTTP servers on 127.0.0.1 that stand between the plugin and the emulator: a forwarding
-proxy that records what passes through it, a proxy that refuses everything, and a server that
-redirects every request."""
+proxy that records what passes through it, a proxy that refuses everything, a server that
+redirects every request and one that gives one canned answer."""
 
 from __future__ import annotations
 
@@ -72,6 +72,22 @@ class _RefusingProxy(_Quiet):
     do_CONNECT = do_GET = do_POST = _refuse
 
 
+class _Answering(_Quiet):
+    """A server that answers every request with one canned status, body and content type."""
+
+    def _answer(self) -> None:
+        self.server.seen.append(f"{self.command} {self.path}")
+        self._body()
+        body: bytes = self.server.settings["body"]
+        self.send_response(self.server.settings["status"])
+        self.send_header("Content-Type", self.server.settings["content_type"])
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = _answer
+
+
 class _Redirect(_Quiet):
     def _redirect(self) -> None:
         self.server.seen.append(f"{self.command} {self.path}")
@@ -106,6 +122,16 @@ def refusing_proxy(status: int = 407) -> AbstractContextManager[tuple[str, list[
     """``(proxy URL, the requests it refused as "METHOD target")`` while a proxy runs that
     answers ``status`` to everything (407: it wants credentials; 403: a blocked host)."""
     return _serving(_Server(_RefusingProxy, status=status))
+
+
+def answering(
+    status: int, body: str, content_type: str
+) -> AbstractContextManager[tuple[str, list[str]]]:
+    """``(URL of a server that answers every request so, the requests it saw)``: for answers
+    the Xray emulator does not give, such as JSON labelled ``text/html``."""
+    return _serving(
+        _Server(_Answering, status=status, body=body.encode(), content_type=content_type)
+    )
 
 
 def redirecting(target: str, status: int = 301) -> AbstractContextManager[tuple[str, list[str]]]:

@@ -28,7 +28,7 @@ from tests.conftest import (
     assert_no_secret,
     validate,
 )
-from tests.servers import redirecting
+from tests.servers import answering, redirecting
 
 SUITE = """
 import pytest
@@ -646,3 +646,16 @@ def test_cloud_token_alone_selects_the_cloud_host(pytester: pytest.Pytester) -> 
     settings = resolve(config, env={"XRAY_TOKEN": "a.b.c", "XRAY_CLOUD": "true"})
     assert (settings.cloud, settings.url) == (True, CLOUD_HOST)
     assert resolve(config, env={"XRAY_TOKEN": "a.b.c"}).url is None  # Server: no default
+
+
+@pytest.mark.parametrize("content_type", ["text/html;charset=UTF-8", "text/plain", ""])
+def test_xray_json_labelled_as_another_type_is_read_as_json(
+    suite: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch, content_type: str
+) -> None:
+    use_token(monkeypatch)
+    answer = {"testExecIssue": {"key": "CALC-77", "id": "10077"}}
+    with answering(200, json.dumps(answer), content_type) as (url, seen):
+        run = run_xray(f"--xray-url={url}", "--xray-project=CALC")
+    assert seen == ["POST /rest/raven/2.0/import/execution"]
+    run.result.stdout.fnmatch_lines(["*xray: uploaded to Test Execution CALC-77*"])
+    assert "HTML page" not in run.output
