@@ -1023,52 +1023,6 @@ def test_a_configuration_that_cannot_be_read_is_one_line(
     assert done.err.count("\n") == 1
 
 
-UNREADABLE_SUCCESS = {
-    "empty-200": (200, "", "answered without a body, naming no Test Execution"),
-    "empty-204": (204, "", "answered without a body, naming no Test Execution"),
-    "no-key": (
-        200,
-        '{"testExecIssue": {}}',
-        'answered without the key of a Test Execution: {"testExecIssue": {}}',
-    ),
-    "list": (
-        200,
-        '[{"key": 1}]',
-        "answered a JSON list instead of the import's result, naming no Test Execution: "
-        '[[]{"key": 1}]',  # '[[]' is fnmatch for '['
-    ),
-    "bad-json": (200, "{not json", "answered 200 with a body that is not JSON: '{not json'"),
-}
-
-
-@pytest.mark.parametrize("answer", UNREADABLE_SUCCESS)
-def test_a_create_answered_with_success_that_names_no_execution_may_have_created_one(
-    suite: pytest.Pytester,
-    run_xray: RunXray,
-    server: XrayEmulator,
-    sleeps: list[float],
-    resend: Callable[..., Resent],
-    answer: str,
-) -> None:
-    status, body, said = UNREADABLE_SUCCESS[answer]
-    server.inject(status=status, body=body)
-    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json",
-                   report="r.json")  # fmt: skip
-    assert len(imports(server)) == 1
-    assert sleeps == []
-    run.result.stdout.fnmatch_lines(
-        [f"*upload FAILED: {server.url}{IMPORT} {said}; Xray may have created a Test Execution "
-         "all the same, so none is created again blindly",
-         "*look in Jira for a Test Execution in project CALC * created at *"]
-    )  # fmt: skip
-    assert "unexpected answer" not in run.output
-    # The 'create in flight' mark stays: a plain resend does not create a second execution.
-    refused = resend("r.json", f"--xray-url={server.url}")
-    assert refused.status == 1
-    assert "may exist" in refused.err
-    assert len(imports(server)) == 1
-
-
 def test_a_path_after_a_space_is_not_taken_for_a_test_path(
     pytester: pytest.Pytester,
     tmp_path_factory: pytest.TempPathFactory,
