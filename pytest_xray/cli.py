@@ -32,6 +32,7 @@ from typing import Any, cast
 
 import pytest
 
+from pytest_xray.answers import ImportResult
 from pytest_xray.ci import outcome_record, write_ci_files
 from pytest_xray.client import XrayClient
 from pytest_xray.errors import UncertainError, XrayError
@@ -39,7 +40,7 @@ from pytest_xray.junit import JUnitError, is_xml, read_junit
 from pytest_xray.merge import MergeError, merge_reports, read_inputs
 from pytest_xray.options import add_options
 from pytest_xray.payload import build_payload, format_time, status_ranks
-from pytest_xray.progress import ProgressFile, progress_path
+from pytest_xray.progress import Progress, ProgressFile, progress_path
 from pytest_xray.publish import PublishResult, internal_error
 from pytest_xray.report import ReportError, read_report, write_report
 from pytest_xray.settings import Settings, resolve
@@ -354,7 +355,7 @@ def _upload_junit(
     return _upload(report, job, new_execution)
 
 
-def _upload_junit_native(path: Path, job: _Job) -> int:
+def _upload_junit_native(path: Path, job: _Job, new_execution: bool) -> int:
     """Send a JUnit XML file as it is to Xray's JUnit endpoint (Xray's own mapping)."""
     settings = job.settings
     _check_target(settings)
@@ -387,15 +388,89 @@ def _upload_junit_native(path: Path, job: _Job) -> int:
     for warning in settings.warnings:
         _say(f"WARNING: {warning}")
     job.resend = ["pytest-xray", "upload", str(path), "--format", "junit", *job.rest]
-    with XrayClient(settings, notify=_say) as client:
+    job.progress = progress = ProgressFile(path)
+    try:
+        return _send_junit(path, xml, job, progress, new_execution)
+    finally:
+        if progress.error:
+            _say(progress.error)
+            job.outcome.progress_error = progress.error
+
+
+def _send_junit(
+    path: Path, xml: bytes, job: _Job, progress: ProgressFile, new_execution: bool
+) -> int:
+    """One request, as :func:`send_payload` makes them: a create is recorded before it goes and
+    never repeated blindly; once the execution is known, a resend imports into it again."""
+    settings = job.settings
+    total = job.outcome.tests
+    state = progress.load(total)
+    key = _junit_execution(path, settings, state, progress, new_execution)
+    if key is not None and key == state.execution and state.done:
+        job.outcome.uploaded = ImportResult(key=key)
+        with XrayClient(settings, notify=_say) as client:
+            job.outcome.browse_url = link = client.browse_url(key)
+        where = f"Test Execution {key}" + (f": {link}" if link else "")
+        print(f"nothing to send: every result of {path} is already in {where}")
+        return 0
+    with XrayClient(replace(settings, execution=key), notify=_say) as client:
         job.client = client
-        result = client.import_junit(xml, path.name)
+        state.url, state.execution = client.base, key
+        if key is None:
+            state.mark_creating()
+        progress.save(state)
+        try:
+            result = client.import_junit(xml, path.name)
+        except UncertainError:
+            raise  # the mark stays: a resend must not create blindly
+        except XrayError:
+            state.creating_since = None  # surely nothing was created
+            progress.save(state)
+            raise
         link = client.browse_url(result.key)
+    # Xray's JUnit answer names no testcase of the file: with one not recorded, all go again.
+    state.execution, state.creating_since = result.key, None
+    state.sent = 0 if result.failed else total
+    progress.save(state)
     job.outcome.uploaded, job.outcome.browse_url, job.outcome.requests = result, link, 1
     print(f"uploaded {path} to Test Execution {result.key}" + (f": {link}" if link else ""))
-    for key, message in result.failed:
-        print(f"not recorded by Xray: {key}: {message}", file=sys.stderr)
+    for failed, message in result.failed:
+        print(f"not recorded by Xray: {failed}: {message}", file=sys.stderr)
     return 1 if result.failed else 0
+
+
+def _junit_execution(
+    path: Path, settings: Settings, state: Progress, progress: ProgressFile, new_execution: bool
+) -> str | None:
+    """The Test Execution a JUnit file goes to: as given, else as its progress records (an
+    earlier upload of it); ``None`` to create one, unless an earlier create got no answer."""
+    if state.execution is not None:
+        if settings.execution is not None and settings.execution != state.execution:
+            raise XrayError(
+                f"{path} was already sent to Test Execution {state.execution}; resend it there "
+                f"(without --xray-execution), or delete {progress.path} to start over."
+            )
+        if state.url is not None and state.url != settings.url:
+            raise XrayError(
+                f"{path} was sent to {state.url} (Test Execution {state.execution}), not "
+                f"{settings.url}; resend it there."
+            )
+        return state.execution
+    if settings.execution is not None:
+        return settings.execution
+    if state.creating_since is not None and not new_execution:
+        raise UncertainError(
+            f"an earlier upload of {path} got no answer when creating a Test Execution "
+            f"({state.creating_since}), so one may exist"
+        )
+    earlier = progress.earlier
+    if earlier is not None and earlier.creating_since is not None and earlier.execution is None:
+        _say(
+            f"WARNING: {path} changed since an upload of it got no answer when creating a Test "
+            f"Execution ({earlier.creating_since}); Xray may have created one, and this upload "
+            "creates another"
+        )
+    return None
 
 
 PROGRESS_SUFFIX = progress_path(Path("x")).name.removeprefix("x")
@@ -565,7 +640,14 @@ def _upload_command(args: argparse.Namespace, rest: Sequence[str]) -> int:
         status = _send_file(args, job, key_from)
     except UncertainError as error:
         job.outcome.error, job.outcome.uncertain = str(error), "in your project"
-        raise
+        _say(f"error: {error}")
+        # The command as it was given (--format junit included), or the converted report's.
+        command = shlex.join(job.resend or ["pytest-xray", "upload", str(args.file), *rest])
+        _say(
+            "look in Jira for a Test Execution created then; if it is there: "
+            f"{command} --xray-execution KEY; if not: {command} --new-execution"
+        )
+        return 1
     except (pytest.UsageError, ReportError, XrayError, JUnitError) as error:
         job.outcome.error = str(error)
         raise
@@ -597,7 +679,7 @@ def _send_file(args: argparse.Namespace, job: _Job, key_from: re.Pattern[str] | 
                 "--key-from needs the Xray JSON conversion; with --format junit Xray reads "
                 "the file itself (keys only from test_key properties)."
             )
-        return _upload_junit_native(args.file, job)
+        return _upload_junit_native(args.file, job, args.new_execution)
     return _upload_junit(args.file, job, key_from, args.new_execution)
 
 
@@ -619,15 +701,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except pytest.UsageError as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 2
-    except UncertainError as error:
-        print(f"pytest-xray: error: {error}", file=sys.stderr)
-        command = " ".join(["pytest-xray upload", str(args.file), *rest])
-        print(
-            "pytest-xray: look in Jira for a Test Execution created then; if it is there: "
-            f"{command} --xray-execution KEY; if not: {command} --new-execution",
-            file=sys.stderr,
-        )
-        return 1
     except (ReportError, XrayError, JUnitError, MergeError) as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 1

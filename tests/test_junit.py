@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shlex
 import subprocess
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -615,3 +617,75 @@ def test_a_time_that_is_not_a_number_is_unknown(tmp_path: Path) -> None:
     )
     results = read_junit(path, re.compile(r"CALC-\d+")).execution.results
     assert [result.finish - result.start for result in results] == [0.0, 0.0, 0.0]
+
+
+def _advice(err: str, choice: str) -> list[str]:
+    """The command of the ``if it is there: ...`` or ``if not: ...`` advice, without
+    ``pytest-xray``."""
+    [line] = [line for line in err.splitlines() if "look in Jira" in line]
+    there, _, new = line.partition("if it is there: ")[2].partition("; if not: ")
+    command = shlex.split(there if choice == "there" else new)
+    assert command[:2] == ["pytest-xray", "upload"]
+    return command[1:]
+
+
+def test_junit_endpoint_create_without_an_answer_is_not_repeated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any, server: XrayEmulator
+) -> None:
+    """As for Xray JSON: the create is recorded before it goes, a plain rerun refuses to make
+    a second execution, and the advice (with --format junit) sends into the first."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    Path("r.xml").write_text(SUREFIRE)
+    command = ["upload", "r.xml", "--format", "junit", "--xray-url", server.url,
+               "--xray-project", "CALC", "--xray-timeout", "1"]  # fmt: skip
+    server.inject(delay=1.5)  # Xray makes the execution, but answers after our timeout
+    status, _, err = cli(*command)
+    assert status == 1
+    assert "no answer" in err
+    progress = json.loads(Path("r.xml.progress.json").read_text())
+    assert progress["creating_since"]
+    assert progress["execution"] is None
+    deadline = time.monotonic() + 5
+    while not junit_imports(server) and time.monotonic() < deadline:  # recorded once answered
+        time.sleep(0.05)
+    [key] = server.executions
+
+    status, _, refused = cli(*command)
+    assert status == 1
+    assert "may exist" in refused
+    assert len(junit_imports(server)) == 1
+    there = _advice(refused, "there")
+    assert there[:4] == ["upload", "r.xml", "--format", "junit"]
+    assert _advice(err, "there") == there
+
+    status, out, err = cli(*[key if arg == "KEY" else arg for arg in there])
+    assert status == 0, err
+    assert list(server.executions) == [key]
+    assert junit_imports(server)[-1].query["testExecKey"] == key
+    assert f"uploaded r.xml to Test Execution {key}" in out
+    status, out, _ = cli(*command)
+    assert status == 0
+    assert f"nothing to send: every result of r.xml is already in Test Execution {key}" in out
+    assert len(junit_imports(server)) == 2
+
+
+def test_junit_endpoint_new_execution_after_a_create_without_an_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any, server: XrayEmulator
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    Path("r.xml").write_text(SUREFIRE)
+    server.inject(drop=True)  # no answer: Xray may or may not have made it (here: not)
+    status, _, err = cli("upload", "r.xml", "--format", "junit", f"--xray-url={server.url}",
+                         "--xray-project=CALC")  # fmt: skip
+    assert status == 1
+    assert not server.executions
+    status, _, err = cli(*_advice(err, "new"))
+    assert status == 0, err
+    [key] = server.executions
+    assert json.loads(Path("r.xml.progress.json").read_text())["execution"] == key
+
+
+def junit_imports(emulator: XrayEmulator) -> list[Any]:
+    return [r for r in emulator.requests if r.path.endswith("import/execution/junit")]
