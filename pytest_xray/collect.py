@@ -530,20 +530,48 @@ class ResultCollector:
                 evidence.append(output[0])
                 if output[1] is not None:
                     self.warnings.append(f"evidence cut: {report.nodeid}: {output[1]}")
-        kept = []
+        return [item for item in evidence if self._fits(report.nodeid, item, runs)]
+
+    def _fits(self, nodeid: str, item: Evidence, runs: int) -> bool:
+        """Whether ``item``, on ``runs`` Test Runs, still fits the per-upload limit (then it is
+        counted); a warning when it does not."""
+        size = item.size * runs
         limit = self.settings.evidence_max_total
-        for item in evidence:
-            size = item.size * runs
-            if self._evidence_bytes + size > limit:
-                self.warnings.append(
-                    f"evidence left out: {report.nodeid}: {item.filename} "
-                    f"({format_size(item.size)}) does not fit the per-upload limit of "
-                    f"{format_size(limit)} (xray_evidence_max_total)"
-                )
-                continue
-            self._evidence_bytes += size
+        if self._evidence_bytes + size > limit:
+            self.warnings.append(
+                f"evidence left out: {nodeid}: {item.filename} ({format_size(item.size)}) "
+                f"does not fit the per-upload limit of {format_size(limit)} "
+                "(xray_evidence_max_total)"
+            )
+            return False
+        self._evidence_bytes += size
+        return True
+
+    def _hook_evidence(self, result: TestResult, earlier: list[Evidence], runs: int) -> None:
+        """The size limits on the files a ``pytest_xray_result`` hook attached, as on the
+        test's own (``earlier``, counted on ``runs`` Test Runs); those it removed give their room
+        back."""
+        seen = {id(item) for item in earlier}
+        now = {id(item) for item in result.evidence}
+        for item in earlier:
+            if id(item) not in now:
+                self._evidence_bytes -= item.size * runs
+        runs = max(len(result.keys), 1)
+        max_file = self.settings.evidence_max_file
+        kept = []
+        for item in result.evidence:
+            if id(item) not in seen:
+                if item.size > max_file:
+                    self.warnings.append(
+                        f"evidence left out: {result.nodeid}: {item.filename} "
+                        f"({format_size(item.size)}) is over the per-file limit of "
+                        f"{format_size(max_file)} (xray_evidence_max_file)"
+                    )
+                    continue
+                if not self._fits(result.nodeid, item, runs):
+                    continue
             kept.append(item)
-        return kept
+        result.evidence = kept
 
     def _finish(self, report: pytest.TestReport, pending: _Pending) -> None:
         meta = pending.meta
@@ -586,7 +614,10 @@ class ResultCollector:
         status = self.hooks.status(pending.decisive or report, pending.outcome)
         if status is not None:
             result.status = status
+        earlier, runs = list(result.evidence), max(len(result.keys), 1)
         self.hooks.result(result, self._items.get(report.nodeid), report)
+        if result.evidence != earlier:  # the hook attached or removed files
+            self._hook_evidence(result, earlier, runs)
 
     def execution(self) -> Execution:
         """The run so far, in collection order; tests still pending (an interrupted run) are

@@ -173,6 +173,65 @@ def test_result_hook_sets_status_over_status_hook(
     assert run_xray().test("CALC-1")["status"] == "FROM_RESULT"
 
 
+EVIDENCE_HOOK = """
+import base64
+import pytest_xray
+
+def file(name, size):
+    data = base64.b64encode(b"x" * size).decode()
+    return pytest_xray.Evidence(name, data, "application/octet-stream")
+
+def pytest_xray_result(result):
+    result.evidence = [e for e in result.evidence if e.filename != "own.bin"]
+    result.evidence += [file(name, size) for name, size in SIZES]
+"""
+
+
+def test_evidence_a_result_hook_attaches_keeps_the_size_limits(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    pytester.makeconftest(EVIDENCE_HOOK + "SIZES = [(f'big{i}.bin', 2000) for i in range(3)]\n")
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    run = run_xray("--xray-evidence-max-file", "1K", "--xray-evidence-max-total", "1K")
+    assert "evidences" not in run.test("CALC-1")
+    lines = [line for line in run.result.outlines if "evidence left out" in line]
+    assert lines == [
+        f"xray: evidence left out: test_evidence_a_result_hook_attaches_keeps_the_size_limits.py"
+        f"::test_a: {name} (2000 bytes) is over the per-file limit of 1 KiB "
+        "(xray_evidence_max_file)"
+        for name in ("big0.bin", "big1.bin", "big2.bin")
+    ]
+
+
+def test_evidence_a_result_hook_removes_gives_its_room_back(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """own.bin (1000 bytes) is replaced by files that fit the 5 KiB per upload only without it."""
+    pytester.makeconftest(
+        EVIDENCE_HOOK
+        + "SIZES = [('big.bin', 4000), ('a.bin', 1700), ('b.bin', 1700), ('c.bin', 1700),"
+        " ('d.bin', 100)]\n"
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.xray("CALC-1")
+        def test_a(xray_evidence):
+            xray_evidence(b"o" * 1000, filename="own.bin")
+        """
+    )
+    run = run_xray("--xray-evidence-max-file", "3K", "--xray-evidence-max-total", "5K")
+    assert [e["filename"] for e in run.test("CALC-1")["evidences"]] == ["a.bin", "b.bin", "c.bin"]
+    where = "test_evidence_a_result_hook_removes_gives_its_room_back.py::test_a"
+    lines = [line for line in run.result.outlines if "evidence left out" in line]
+    assert lines == [
+        f"xray: evidence left out: {where}: big.bin (4000 bytes) is over the per-file limit of "
+        "3 KiB (xray_evidence_max_file)",
+        f"xray: evidence left out: {where}: d.bin (100 bytes) does not fit the per-upload limit "
+        "of 5 KiB (xray_evidence_max_total)",
+    ]
+
+
 def test_payload_hook_edits_the_saved_and_sent_json(
     pytester: pytest.Pytester,
     run_xray: RunXray,
