@@ -26,6 +26,7 @@ __all__ = [
     "parse_graphql_tests",
     "parse_import",
     "parse_tests",
+    "shown_text",
 ]
 
 
@@ -47,46 +48,63 @@ class UnreadableAnswerError(XrayError):
     have done its work."""
 
 
-def parse_import(data: Any, *, cloud: bool, url: str = "Xray") -> ImportResult:
+def shown_text(text: str, secrets: tuple[str, ...] = (), limit: int = 500) -> str:
+    """A text taken from Xray's answer as it may be shown to the user (terminal, result file,
+    GitHub summary): without ``secrets`` (an answer may echo the request's credentials), then
+    cut to ``limit`` characters (after scrubbing, so that no part of a secret is left)."""
+    text = scrub(text, secrets)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_import(
+    data: Any, *, cloud: bool, url: str = "Xray", secrets: tuple[str, ...] = ()
+) -> ImportResult:
     """Read the Server (``testExecIssue`` …) or Cloud (``key`` …) answer to an import at
     ``url``; :class:`UnreadableAnswerError` when it names no Test Execution.
 
     Only the execution's key is required. ``testIssues.error`` and ``infoMessages`` are read
     in whatever shape they come (lists, single strings, dicts with other field names), so
-    that an unusual answer still lists every test Xray did not record.
+    that an unusual answer still lists every test Xray did not record. Every text taken from
+    the answer is made fit to show (:func:`shown_text`, without ``secrets``).
     """
     if data is None:
         raise UnreadableAnswerError(f"{url} answered without a body, naming no Test Execution")
     if not isinstance(data, dict):
         raise UnreadableAnswerError(
             f"{url} answered {_json_kind(data)} instead of the import's result, naming no Test "
-            f"Execution: {_json_start(data)}"
+            f"Execution: {shown_text(_json_text(data), secrets, 200)}"
         )
     issue = data.get("testExecIssue", data) if not cloud else data
     if isinstance(issue, str) and ISSUE_KEY.fullmatch(issue.strip()):
         issue = {"key": issue.strip()}
     if not isinstance(issue, dict) or not issue.get("key"):
         raise UnreadableAnswerError(
-            f"{url} answered without the key of a Test Execution: {_json_start(data)}"
+            f"{url} answered without the key of a Test Execution: "
+            f"{shown_text(_json_text(data), secrets, 200)}"
         )
+
+    def shown(value: Any) -> str:
+        return shown_text(str(value), secrets)
+
     result = ImportResult(
-        key=str(issue["key"]), id=str(issue.get("id", "")), self_url=str(issue.get("self", ""))
+        key=shown(issue["key"]),
+        id=shown(issue.get("id", "")),
+        self_url=shown(issue.get("self", "")),
     )
     test_issues = data.get("testIssues")
     if isinstance(test_issues, dict):
-        result.failed = [
-            _failed_test(error) for error in _as_list(test_issues.get("error")) if error is not None
-        ]
-    result.info_messages = [
-        text for text in map(_message_text, _as_list(data.get("infoMessages"))) if text
-    ]
+        failed = [_failed_test(error) for error in _as_list(test_issues.get("error"))]
+        result.failed = [(shown(key), shown(message)) for key, message in failed]
+    messages = map(_message_text, _as_list(data.get("infoMessages")))
+    result.info_messages = [shown(text) for text in messages if text]
     return result
 
 
-def parse_tests(data: Any, url: str) -> set[str]:
+def parse_tests(data: Any, url: str, secrets: tuple[str, ...] = ()) -> set[str]:
     """The keys of the Tests in Server / DC's answer to ``GET api/test`` at ``url``."""
     if not isinstance(data, list):
-        raise XrayError(f"unexpected answer to {url}: {str(data)[:200]!r}")
+        start = shown_text(_json_text(data), secrets, 200)
+        raise XrayError(f"{url} answered {_json_kind(data)} instead of a list of Tests: {start}")
     return {str(test["key"]) for test in data if isinstance(test, dict) and test.get("key")}
 
 
@@ -95,16 +113,19 @@ def parse_graphql_tests(data: Any, url: str, secrets: tuple[str, ...]) -> set[st
     ``url``. GraphQL ``errors`` (Xray refusing the query) are an :class:`XrayError` whose
     ``status`` is 200, without ``secrets``."""
     if not isinstance(data, dict):
-        raise XrayError(f"unexpected answer to {url}: {str(data)[:200]!r}")
+        start = shown_text(_json_text(data), secrets, 200)
+        raise XrayError(f"{url} answered {_json_kind(data)} instead of a GraphQL result: {start}")
     if data.get("errors"):
         messages = "; ".join(
             str(error.get("message", error)) if isinstance(error, dict) else str(error)
-            for error in data["errors"]
+            for error in _as_list(data["errors"])
         )
-        raise XrayError(f"{url} refused the query: {scrub(messages, secrets)}", status=200)
-    page = (data.get("data") or {}).get("getTests") or {}
-    found = set()
-    for test in page.get("results") or ():
+        raise XrayError(f"{url} refused the query: {shown_text(messages, secrets)}", status=200)
+    found: set[str] = set()
+    page = data.get("data")
+    page = page.get("getTests") if isinstance(page, dict) else None
+    results = page.get("results") if isinstance(page, dict) else None
+    for test in results if isinstance(results, list) else ():
         jira = test.get("jira") if isinstance(test, dict) else None
         if isinstance(jira, dict) and jira.get("key"):
             found.add(str(jira["key"]))
@@ -119,18 +140,22 @@ def json_or_none(response: requests.Response) -> Any:
         return None
 
 
-def error_text(data: Any, text: str) -> str:
-    """Xray's ``{"error": "…"}`` verbatim, else the start of the body."""
+def error_text(data: Any, text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Xray's ``{"error": "…"}`` (as :func:`shown_text` shows it, without ``secrets``), else
+    the start of the body."""
     if isinstance(data, dict):
         for name in ("error", "message", "errorMessages"):
             if data.get(name):
                 value = data[name]
-                return "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-    return text.strip()[:300] or "(empty answer)"
+                message = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
+                return shown_text(message, secrets)
+    return shown_text(text.strip(), secrets, 300) or "(empty answer)"
 
 
 def _json_kind(value: Any) -> str:
     """``a JSON list`` and the like: what an answer is, for a message."""
+    if isinstance(value, dict):
+        return "a JSON object"
     if isinstance(value, list):
         return "a JSON list"
     if isinstance(value, str):
@@ -142,10 +167,9 @@ def _json_kind(value: Any) -> str:
     return "JSON of another kind"
 
 
-def _json_start(value: Any) -> str:
-    """The start of a decoded answer, as JSON, for a message."""
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 200 else text[:199] + "…"
+def _json_text(value: Any) -> str:
+    """A decoded answer as JSON again, for a message."""
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -168,7 +192,7 @@ def _message_text(value: Any) -> str:
         for name in _MESSAGE_FIELDS:
             if value.get(name):
                 return _message_text(value[name])
-        return json.dumps(value, ensure_ascii=False, default=str)[:300]
+        return _json_text(value)
     if isinstance(value, (list, tuple)):
         return "; ".join(text for text in map(_message_text, value) if text)
     return "" if value is None else str(value).strip()

@@ -38,6 +38,7 @@ from pytest_xray.answers import (
     parse_graphql_tests,
     parse_import,
     parse_tests,
+    shown_text,
 )
 from pytest_xray.auth import CloudAuth, credential_names, make_auth
 from pytest_xray.errors import (
@@ -226,7 +227,7 @@ class XrayClient:
         if status in RETRYABLE_STATUSES:
             detail = ""
             if "json" in content_type:
-                detail = ": " + scrub(error_text(json_or_none(response), text), self._secrets)
+                detail = ": " + error_text(json_or_none(response), text, self._secrets)
             raise TransientError(
                 f"{url} answered {status} ({response.reason or 'no reason'}){detail}",
                 reached=RETRYABLE_STATUSES[status],
@@ -257,10 +258,10 @@ class XrayClient:
             if data is None and text.strip():
                 raise UnreadableAnswerError(
                     f"{url} answered {status} with a body that is not JSON: "
-                    f"{scrub(text[:200], self._secrets)!r}"
+                    f"{shown_text(text, self._secrets, 200)!r}"
                 )
             return data
-        message = scrub(error_text(data, text), self._secrets)
+        message = error_text(data, text, self._secrets)
         if status in (401, 403):
             raise AuthError(
                 f"{url} refused the credentials ({status}): {message}; check "
@@ -427,7 +428,9 @@ class XrayClient:
         :class:`UncertainError`: Xray may have created one all the same."""
         try:
             data = self.request("POST", path, repeatable=not creates, **kwargs)
-            return parse_import(data, cloud=self.settings.cloud, url=self.endpoint(path))
+            return parse_import(
+                data, cloud=self.settings.cloud, url=self.endpoint(path), secrets=self._secrets
+            )
         except UnreadableAnswerError as error:
             if not creates:
                 raise
@@ -452,7 +455,7 @@ class XrayClient:
         if self.settings.cloud:
             return self._graphql_tests(keys)
         data = self.request("GET", "api/test", params={"keys": ";".join(keys)})
-        return parse_tests(data, self.endpoint("api/test"))
+        return parse_tests(data, self.endpoint("api/test"), self._secrets)
 
     def _graphql_tests(self, keys: Sequence[str]) -> set[str]:
         # GraphQL lives under /api/v2 only; a v1 token is valid there too.

@@ -716,3 +716,56 @@ def test_a_proxy_asking_for_credentials_for_a_plain_http_url_is_explained_not_re
          f"{proxy.removeprefix('http://')} wants credentials (407 Proxy Authentication "
          "Required): put them in XRAY_PROXY / HTTP_PROXY as http://user:password@host:port."]
     )  # fmt: skip
+
+
+ECHOING_ANSWERS = {
+    "not-recorded": (
+        200,
+        {"testExecIssue": {"key": "CALC-5"},
+         "testIssues": {"error": [{"testKey": "CALC-1", "messages": [f"header Bearer {PAT}"]}]}},
+        "*xray: not recorded by Xray: CALC-1: header Bearer ***",
+    ),
+    "info": (
+        200,
+        {"testExecIssue": {"key": "CALC-5"}, "infoMessages": [f"your auth: Bearer {PAT}"]},
+        "*xray: Xray says: your auth: Bearer ***",
+    ),
+    "no-execution": (
+        200,
+        {"you": f"Bearer {PAT}", "padding": "x" * 190},
+        '*upload FAILED: * answered without the key of a Test Execution: {"you": "Bearer ***"*',
+    ),
+    "error": (400, {"error": f"bad token {PAT}"}, "*upload FAILED: * answered 400: bad token ***"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("answer", ECHOING_ANSWERS)
+def test_xray_answers_that_echo_a_secret_are_scrubbed_everywhere(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    status, body, line = ECHOING_ANSWERS[answer]
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(suite.path / "summary.md"))
+    monkeypatch.setenv("GITHUB_OUTPUT", str(suite.path / "outputs.txt"))
+    server.inject(status=status, body=json.dumps(body))
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json",
+                   "--xray-result-file=result.json", report="r.json")  # fmt: skip
+    run.result.stdout.fnmatch_lines([line])
+    assert (suite.path / "summary.md").exists()
+    assert PAT not in run.output + all_files_text(suite.path)
+
+
+def test_a_check_answer_that_echoes_a_secret_is_scrubbed(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    server.inject(status=200, body=json.dumps({"you": f"Bearer {PAT}"}), match="api/test")
+    run = run_xray(f"--xray-url={server.url}", "--xray-check", "--xray-dry-run")
+    run.result.stderr.fnmatch_lines(
+        ['*api/test answered a JSON object instead of a list of Tests: {"you": "Bearer ***"}*']
+    )
+    assert PAT not in run.output
