@@ -41,7 +41,7 @@ from pytest_xray.merge import MergeError, merge_reports, read_inputs
 from pytest_xray.options import add_options
 from pytest_xray.payload import build_payload, format_time, status_ranks
 from pytest_xray.progress import Progress, ProgressFile, progress_path
-from pytest_xray.publish import PublishResult, internal_error
+from pytest_xray.publish import INTERRUPTED, PublishResult, internal_error
 from pytest_xray.report import ReportError, read_report, write_report
 from pytest_xray.settings import Settings, resolve
 from pytest_xray.upload import PartialUploadError, send_payload
@@ -249,6 +249,22 @@ class _Job:
             f"if it is there, send the results into it: {command} --xray-execution KEY",
             f"if not, resend as a new one: {command} --new-execution",
         ]
+
+    def creating(self) -> bool:
+        """Whether a create was sent that got no answer: an execution may exist."""
+        if self.progress is None:
+            return False
+        state = self.progress.load(self.outcome.tests)
+        return state.execution is None and state.creating_since is not None
+
+    def choices(self, args: argparse.Namespace, rest: Sequence[str]) -> str:
+        """What to do after a create without an answer, with the command as it was given
+        (``--format junit`` included), or the converted report's."""
+        command = shlex.join(self.resend or ["pytest-xray", "upload", str(args.file), *rest])
+        return (
+            "look in Jira for a Test Execution created then; if it is there: "
+            f"{command} --xray-execution KEY; if not: {command} --new-execution"
+        )
 
     def write_ci_files(self) -> None:
         """The result file and the GitHub Actions summary and outputs; a problem is a line."""
@@ -641,13 +657,18 @@ def _upload_command(args: argparse.Namespace, rest: Sequence[str]) -> int:
     except UncertainError as error:
         job.outcome.error, job.outcome.uncertain = str(error), "in your project"
         _say(f"error: {error}")
-        # The command as it was given (--format junit included), or the converted report's.
-        command = shlex.join(job.resend or ["pytest-xray", "upload", str(args.file), *rest])
-        _say(
-            "look in Jira for a Test Execution created then; if it is there: "
-            f"{command} --xray-execution KEY; if not: {command} --new-execution"
-        )
+        _say(job.choices(args, rest))
         return 1
+    except KeyboardInterrupt:
+        # Ctrl-C while waiting for Xray: say what to do next, and write the CI files.
+        job.outcome.error = INTERRUPTED
+        _say(f"error: {INTERRUPTED}")
+        if job.creating():
+            job.outcome.uncertain = "in your project"
+            _say(job.choices(args, rest))
+        elif job.resend is not None:
+            _say(f"resend it with: {shlex.join(job.resend)}")
+        return 130
     except (pytest.UsageError, ReportError, XrayError, JUnitError) as error:
         job.outcome.error = str(error)
         raise
@@ -657,10 +678,8 @@ def _upload_command(args: argparse.Namespace, rest: Sequence[str]) -> int:
         logger.debug("pytest-xray: internal error while uploading", exc_info=True)
         job.outcome.error = internal_error(error, job.settings)
         print(f"pytest-xray: error: {job.outcome.error}", file=sys.stderr)
-        if job.progress is not None:
-            state = job.progress.load(job.outcome.tests)
-            if state.execution is None and state.creating_since is not None:
-                job.outcome.uncertain = "in your project"
+        if job.creating():
+            job.outcome.uncertain = "in your project"
         return 1
     finally:
         job.write_ci_files()
@@ -704,3 +723,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ReportError, XrayError, JUnitError, MergeError) as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # before or after an upload (which says more)
+        _say("interrupted")
+        return 130

@@ -69,6 +69,9 @@ class PublishResult:
     to report removed from ``report_path`` (so that nobody sends its old results again)."""
     held: bool = False
     """The run was interrupted: its report is saved but not uploaded (see :func:`publish`)."""
+    interrupted: bool = False
+    """The upload was cut short by Ctrl-C (:attr:`error` says so): the run exits as
+    interrupted, with the report saved and the command that resends it."""
     config_args: tuple[str, ...] = ()
     """What the resend command needs to find this run's ini file (``-c INI``), given to
     :func:`publish`."""
@@ -357,15 +360,25 @@ def _upload(
         outcome.browse_url = client.browse_url(error.upload.key) if client else None
     except XrayError as error:
         outcome.error = str(error)
-    except Exception as error:
-        # A bug, or an answer nobody foresaw: the summary, the saved report, the resend command
-        # and pytest's exit status matter more than the traceback, which goes to the debug log.
-        logger.debug("pytest-xray: internal error while uploading", exc_info=True)
-        outcome.error = internal_error(error, settings)
+    except (Exception, KeyboardInterrupt) as error:
+        if isinstance(error, KeyboardInterrupt):
+            # Ctrl-C while waiting for Xray: the summary, the saved report and its resend
+            # command (or the choices, when a create got no answer) are still written.
+            outcome.error, outcome.interrupted = INTERRUPTED, True
+        else:
+            # A bug, or an answer nobody foresaw: the summary, the saved report, the resend
+            # command and pytest's exit status matter more than the traceback, which goes to
+            # the debug log.
+            logger.debug("pytest-xray: internal error while uploading", exc_info=True)
+            outcome.error = internal_error(error, settings)
         if progress is not None:
             state = progress.load(outcome.tests)
             if state.execution is None and state.creating_since is not None:
                 outcome.uncertain = _where_to_look(payload)
+
+
+INTERRUPTED = "upload interrupted"
+"""The error of an upload cut short by Ctrl-C."""
 
 
 def internal_error(error: Exception, settings: Settings) -> str:

@@ -163,7 +163,9 @@ class XrayReporter:
             self.hooks.uploaded(result.uploaded, result.browse_url)
         record = outcome_record(result, self.settings, warnings=self.hooks.error_lines())
         self.ci_problems = write_ci_files(record, self.settings.result_file)
-        if result.failed and self.settings.strict and session.exitstatus == pytest.ExitCode.OK:
+        if result.interrupted:  # Ctrl-C during the upload: as during the tests
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
+        elif result.failed and self.settings.strict and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:

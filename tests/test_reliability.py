@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -1115,3 +1116,80 @@ def test_a_create_answered_with_success_that_names_no_execution_may_have_created
     assert refused.status == 1
     assert "may exist" in refused.err
     assert len(imports(server)) == 1
+
+
+# -- Ctrl-C during the upload ----------------------------------------------------------------
+
+
+def interrupt_when(process: subprocess.Popen[str], progress: Path, field: str) -> tuple[str, str]:
+    """Send SIGINT (Ctrl-C) to ``process`` once its upload is under way: once the progress
+    file records ``field``, written just before the request goes. Returns its output."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if json.loads(progress.read_text()).get(field):
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.02)
+    time.sleep(0.2)  # from the record to the request
+    process.send_signal(signal.SIGINT)
+    return process.communicate(timeout=30)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_while_a_create_waits_for_xray(suite: pytest.Pytester, server: XrayEmulator) -> None:
+    server.inject(delay=2)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "--xray", "-p", "no:cacheprovider",
+         f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=r.json",
+         "--xray-result-file=out.json"],
+        cwd=suite.path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    report = suite.path / "r.json"
+    out, err = interrupt_when(process, progress_path(report), "creating_since")
+    assert process.returncode == pytest.ExitCode.INTERRUPTED, out + err
+    assert "Traceback" not in out + err
+    command = f"pytest-xray upload {report} --xray-url={server.url}"
+    lines = [line for line in out.splitlines() if line.startswith("xray: ")]
+    start = lines.index("xray: upload FAILED: upload interrupted")
+    assert lines[start + 1] == f"xray: report saved to {report}"
+    assert re.fullmatch(
+        r"xray: look in Jira for a Test Execution in project CALC named '.*' created at "
+        r"\d\d:\d\d: Xray may have created it",
+        lines[start + 2],
+    )
+    assert lines[start + 3 :] == [
+        f"xray: if it is there, send the results into it: {command} --xray-execution KEY",
+        f"xray: if not, resend as a new one: {command} --new-execution",
+        f"xray: outcome written to {suite.path / 'out.json'}",
+    ]
+    assert json.loads((suite.path / "out.json").read_text())["error"] == "upload interrupted"
+    assert json.loads(progress_path(report).read_text())["creating_since"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_while_the_command_sends_into_an_execution(
+    tmp_path: Path, server: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XRAY_TOKEN", PAT)
+    report = write_report({"tests": [{"testKey": "CALC-1", "status": "PASS"}]}, tmp_path / "r.json")
+    server.inject(delay=2)
+    args = ["r.json", f"--xray-url={server.url}", "--xray-execution", "CALC-77",
+            "--xray-result-file=out.json"]  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest_xray", "upload", *args],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    _, err = interrupt_when(process, progress_path(report), "execution")
+    assert process.returncode == 130
+    assert err.splitlines() == [
+        "pytest-xray: error: upload interrupted",
+        f"pytest-xray: resend it with: pytest-xray upload r.json --xray-url={server.url} "
+        "--xray-execution=CALC-77 --xray-result-file=out.json",
+    ]
+    outcome = json.loads((tmp_path / "out.json").read_text())
+    assert outcome["error"] == "upload interrupted"
+    assert outcome["resend"] == [err.splitlines()[1].removeprefix("pytest-xray: ")]
+    progress = json.loads(progress_path(report).read_text())
+    assert (progress["execution"], progress["sent"]) == ("CALC-77", 0)
