@@ -718,7 +718,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _merge(args.files, args.output, _key_pattern(args.key_from), rest)
         return _run_upload(args, rest)
     except pytest.UsageError as error:
-        print(f"pytest-xray: error: {error}", file=sys.stderr)
+        # A settings error already starts with "pytest-xray: " (it is also pytest's message).
+        text = str(error).removeprefix("pytest-xray: ")
+        print(f"pytest-xray: error: {text}", file=sys.stderr)
         return 2
     except (ReportError, XrayError, JUnitError, MergeError) as error:
         print(f"pytest-xray: error: {error}", file=sys.stderr)

@@ -689,3 +689,9 @@ def test_junit_endpoint_new_execution_after_a_create_without_an_answer(
 
 def junit_imports(emulator: XrayEmulator) -> list[Any]:
     return [r for r in emulator.requests if r.path.endswith("import/execution/junit")]
+
+
+def test_a_bad_setting_is_one_line_with_one_prefix(cli: Any) -> None:
+    status, out, err = cli("upload", "r.json", "--xray-timeout", "abc")
+    assert (status, out) == (2, "")
+    assert err == "pytest-xray: error: --xray-timeout: 'abc' is not a positive number of seconds.\n"
