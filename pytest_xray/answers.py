@@ -8,6 +8,8 @@ Nothing here needs requests: the hooks' :class:`ImportResult` type costs nothing
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
     import requests
 
 __all__ = [
+    "TEXT_LIMIT",
     "ImportResult",
     "UnreadableAnswerError",
     "error_text",
@@ -48,12 +51,47 @@ class UnreadableAnswerError(XrayError):
     have done its work."""
 
 
-def shown_text(text: str, secrets: tuple[str, ...] = (), limit: int = 500) -> str:
+TEXT_LIMIT = 500
+"""Characters of one text from Xray's answer shown at most (an error can be 100 KB long)."""
+
+_ESCAPE = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[ -/]*[0-~]?)"
+    r"|\x9b[0-?]*[ -/]*[@-~]?"
+)
+"""Terminal escape sequences: CSI (colours, cursor moves, clearing), OSC (titles, links), others."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+"""Control characters that ``str.split`` does not take for whitespace."""
+
+_JOINERS = frozenset("\u200c\u200d")
+"""Format characters that belong to the text (emoji, Indic and Persian scripts)."""
+
+
+def shown_text(text: str, secrets: tuple[str, ...] = (), limit: int = TEXT_LIMIT) -> str:
     """A text taken from Xray's answer as it may be shown to the user (terminal, result file,
-    GitHub summary): without ``secrets`` (an answer may echo the request's credentials), then
-    cut to ``limit`` characters (after scrubbing, so that no part of a secret is left)."""
-    text = scrub(text, secrets)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    GitHub summary): without ``secrets`` (an answer may echo the request's credentials), on
+    one line (runs of whitespace, line breaks too, become one space), without terminal escape
+    sequences or control and format characters (which could forge or hide lines, such as a
+    fake ``xray: uploaded to Test Execution``), and cut to ``limit`` characters with ``…``.
+    Printable Unicode is kept."""
+    text = scrub(text, secrets)  # first, on the whole text: the cuts below keep no secret
+    text = " ".join(_CONTROL.sub("", _ESCAPE.sub("", text)).split())
+    cut = len(text) > 4 * limit
+    if cut:  # the rest costs time per character
+        text = text[: 4 * limit]
+    if not text.isascii():
+        text = "".join(
+            char
+            for char in text
+            if char.isascii()
+            or char in _JOINERS
+            or unicodedata.category(char) not in ("Cc", "Cf", "Cs")
+            or char.isspace()
+        )
+    text = scrub(" ".join(text.split()), secrets)  # a secret split by what was taken out
+    if len(text) > limit:
+        return text[: limit - 1].rstrip() + "…"
+    return f"{text}…" if cut else text
 
 
 def parse_import(

@@ -50,7 +50,7 @@ from pytest_xray.errors import (
 )
 from pytest_xray.payload import execution_issue
 from pytest_xray.retry import RetryPolicy, call_with_retries
-from pytest_xray.scrub import all_secrets, cloud_tokens, scrub
+from pytest_xray.scrub import all_secrets, cloud_tokens
 from pytest_xray.settings import Settings
 
 __all__ = ["TESTS_PER_QUERY", "XrayClient"]
@@ -218,7 +218,11 @@ class XrayClient:
 
     def _reason(self, error: BaseException) -> str:
         """The root cause of a requests exception in a few words ("Connection refused")."""
-        return scrub(_root_cause(error), self._secrets)
+        return shown_text(_root_cause(error), self._secrets, 300)
+
+    def _status_reason(self, response: requests.Response, default: str = "no reason") -> str:
+        """The reason phrase of ``response`` ("Service Unavailable"), fit to show."""
+        return shown_text(response.reason or "", self._secrets, 100) or default
 
     def _decode(self, response: requests.Response, url: str) -> Any:
         status = response.status_code
@@ -229,7 +233,7 @@ class XrayClient:
             if "json" in content_type:
                 detail = ": " + error_text(json_or_none(response), text, self._secrets)
             raise TransientError(
-                f"{url} answered {status} ({response.reason or 'no reason'}){detail}",
+                f"{url} answered {status} ({self._status_reason(response)}){detail}",
                 reached=RETRYABLE_STATUSES[status],
                 retry_after=response.headers.get("Retry-After"),
             )
@@ -287,7 +291,7 @@ class XrayClient:
         if parts.hostname:
             host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
             where = f"the proxy {host}:{parts.port}" if parts.port else f"the proxy {host}"
-        answer = scrub(" ".join(f"{status} {reason}".split())[:100], self._secrets)
+        answer = shown_text(f"{status} {reason}", self._secrets, 100)
         variables = "XRAY_PROXY / " + ("HTTPS_PROXY" if url.startswith("https:") else "HTTP_PROXY")
         if status == 407 and (parts.username or parts.password):
             return (
@@ -307,7 +311,7 @@ class XrayClient:
 
     def _redirected(self, response: requests.Response, url: str) -> str:
         """The message of a 3xx answer: where it points, and the base URL to set instead."""
-        status = f"{response.status_code} ({response.reason or 'redirect'})"
+        status = f"{response.status_code} ({self._status_reason(response, 'redirect')})"
         location = response.headers.get("Location", "").strip()
         if not location:
             return (
@@ -315,13 +319,13 @@ class XrayClient:
                 "base URL (Server/DC) or the Xray Cloud host."
             )
         target = urljoin(url, location)
-        shown = scrub(target, self._secrets)
+        shown = shown_text(target, self._secrets)
         # The part of the URL after xray_url, e.g. /rest/raven/2.0/import/execution.
         suffix = urlsplit(url).path[len(urlsplit(self.base).path) :]
         target_path = urlsplit(target)._replace(query="", fragment="").geturl()
         setting = "xray_url (--xray-url, XRAY_URL)"
         if suffix and target_path.endswith(suffix):
-            new_base = scrub(target_path[: -len(suffix)], self._secrets)
+            new_base = shown_text(target_path[: -len(suffix)], self._secrets)
             fix = f"set {setting} to the new address: {new_base}"
         elif self.settings.cloud:
             fix = f"set {setting} to the Xray Cloud host it moved to"

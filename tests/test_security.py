@@ -769,3 +769,29 @@ def test_a_check_answer_that_echoes_a_secret_is_scrubbed(
         ['*api/test answered a JSON object instead of a list of Tests: {"you": "Bearer ***"}*']
     )
     assert PAT not in run.output
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("bad \x1b[2J\x1b[31mRED\r\nxray: uploaded", "bad RED xray: uploaded"),
+        ("\x1b]8;;https://evil.example\x07link\x1b]8;;\x07 \x1bc", "link"),
+        ("a\u202eb\u2066c\x00d\x85e\u2028f", "abcd e f"),
+        ("emoji \U0001f469\u200d\U0001f4bb ünï 漢字", "emoji \U0001f469\u200d\U0001f4bb ünï 漢字"),
+        (f"{PAT[:4]}\x00{PAT[4:]} split", "*** split"),
+        (" " * 100_000 + f"{PAT} after much space", "*** after much space"),
+        ("lone \ud800 surrogate", "lone surrogate"),
+    ],
+)  # fmt: skip
+def test_text_from_xray_is_made_fit_to_show(text: str, shown: str) -> None:
+    from pytest_xray.answers import shown_text
+
+    assert shown_text(text, (PAT,)) == shown
+
+
+def test_text_from_xray_is_cut_after_scrubbing() -> None:
+    from pytest_xray.answers import shown_text
+
+    shown = shown_text("x" * 497 + PAT + "y" * 1000, (PAT,))  # the cut falls in the secret
+    assert shown == "x" * 497 + "**…"
+    assert len(shown_text("é" * 10_000)) == 500

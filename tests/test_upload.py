@@ -659,3 +659,47 @@ def test_xray_json_labelled_as_another_type_is_read_as_json(
     assert seen == ["POST /rest/raven/2.0/import/execution"]
     run.result.stdout.fnmatch_lines(["*xray: uploaded to Test Execution CALC-77*"])
     assert "HTML page" not in run.output
+
+
+FORGED = "\x1b[2J\x1b[31mRED\x1b[0m\r\nxray: uploaded to Test Execution FAKE-1\u202e"
+
+
+@pytest.mark.parametrize("answer", ["error", "huge-error", "import-messages"])
+def test_xray_text_is_shown_on_one_line_bounded_and_without_escape_codes(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    server: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+) -> None:
+    use_token(monkeypatch)
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(suite.path / "summary.md"))
+    if answer == "error":
+        server.inject(status=400, body=json.dumps({"error": f"bad {FORGED}"}))
+        lines = ["*xray: upload FAILED: * answered 400: bad RED xray: uploaded to Test "
+                 "Execution FAKE-1"]  # fmt: skip
+    elif answer == "huge-error":
+        server.inject(status=400, body=json.dumps({"error": "ü" * 100_000 + "\n TAIL-MARK"}))
+        lines = ["*xray: upload FAILED: * answered 400: üüü*ü…"]
+    else:
+        server.inject(status=200, body=json.dumps({
+            "testExecIssue": {"key": "CALC-5"},
+            "testIssues": {"error": [{"testKey": "CALC-2", "messages": [f"locked{FORGED}"]}]},
+            "infoMessages": ["two\n\n   lines\ttabbed", "\x1b]0;window title\x07shown"],
+        }))  # fmt: skip
+        lines = ["*xray: uploaded to Test Execution CALC-5*",
+                 "*xray: not recorded by Xray: CALC-2: lockedRED xray: uploaded to Test "
+                 "Execution FAKE-1",
+                 "*xray: Xray says: two lines tabbed",
+                 "*xray: Xray says: shown"]  # fmt: skip
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC",
+                   "--xray-result-file=result.json")  # fmt: skip
+    run.result.stdout.fnmatch_lines(lines)
+    files = [suite.path / "result.json", suite.path / "summary.md"]
+    shown = run.output + "".join(path.read_text() for path in files)
+    for character in ("\x1b", "\\u001b", "\r", "\u202e", "\\u202e"):
+        assert character not in shown
+    assert not any(line.startswith("xray: uploaded to Test Execution FAKE") for line in
+                   run.result.outlines)  # fmt: skip
+    assert all(len(line) < 700 for line in run.result.outlines)
+    assert "TAIL-MARK" not in run.output
