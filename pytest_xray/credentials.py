@@ -103,10 +103,19 @@ def _clean(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _unquoted(token: str | None) -> str | None:
+    """XRAY_TOKEN without one pair of surrounding double quotes: Xray Cloud's /authenticate
+    answers the token as a JSON string, and a value copied from curl's output keeps them."""
+    if token is not None and len(token) >= 2 and token[0] == token[-1] == '"':
+        token = token[1:-1].strip()
+    return token or None
+
+
 def credentials_from_env(env: Mapping[str, str], base: Path) -> Credentials:
     """The credentials of the ``XRAY_*`` variables in ``env``, trimmed and checked for
     completeness and conflicts (``base``: where a relative XRAY_OAUTH_PRIVATE_KEY is)."""
     values = {name: _clean(env, name) for name in _CREDENTIAL_VARIABLES}
+    values["XRAY_TOKEN"] = _unquoted(values["XRAY_TOKEN"])
 
     def get(name: str) -> str | None:
         return values[name]

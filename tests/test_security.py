@@ -795,3 +795,37 @@ def test_text_from_xray_is_cut_after_scrubbing() -> None:
     shown = shown_text("x" * 497 + PAT + "y" * 1000, (PAT,))  # the cut falls in the secret
     assert shown == "x" * 497 + "**…"
     assert len(shown_text("é" * 10_000)) == 500
+
+
+def test_a_cloud_token_copied_with_its_json_quotes_is_sent_without_them(
+    suite: pytest.Pytester, run_xray: RunXray, cloud: XrayEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import requests
+
+    # /authenticate answers a JSON string: curl prints the token between double quotes.
+    answer = requests.post(
+        f"{cloud.url}/api/v2/authenticate",
+        json={"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET},
+        timeout=5,
+    )
+    assert answer.text.startswith('"eyJ')
+    monkeypatch.setenv("XRAY_TOKEN", answer.text + "\n")
+    monkeypatch.setenv("XRAY_CLOUD", "true")
+    run = run_xray(f"--xray-url={cloud.url}", "--xray-project=CALC")
+    token = answer.json()
+    assert {r.headers["Authorization"] for r in cloud.requests[1:]} == {f"Bearer {token}"}
+    assert len(cloud.executions) == 1
+    assert token not in run.output
+
+
+@pytest.mark.parametrize(
+    ("value", "token"),
+    [('"abc.def.ghi"', "abc.def.ghi"), (' " abc " ', "abc"), ('""', None), ('a"b"', 'a"b"'),
+     ('"abc', '"abc')],
+)  # fmt: skip
+def test_only_one_pair_of_surrounding_quotes_leaves_xray_token(
+    value: str, token: str | None, tmp_path: Path
+) -> None:
+    from pytest_xray.credentials import credentials_from_env
+
+    assert credentials_from_env({"XRAY_TOKEN": value}, tmp_path).token == token
