@@ -18,10 +18,14 @@ The rule (also in the README, "Reliability"):
   processed) are retried only for repeatable requests (an import into a known Test Execution,
   authentication); for a create they raise :class:`UncertainError` at once;
 - 400, 401, 403, 404, 413 and every other answer are never retried here.
+
+A ``Retry-After`` sets the wait; one longer than ``max_wait`` (``inf`` too) gives up at once,
+and one that asks for no wait (0, negative, ``nan``, a date past) counts as absent.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -50,23 +54,27 @@ def sleep(seconds: float) -> None:
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: a number or an HTTP date; None if absent
-    or unreadable (then our own backoff applies)."""
+    """Seconds to wait from a ``Retry-After`` header: a number or an HTTP date.
+
+    None when absent, unreadable, ``nan``, zero or less, or a date not in the future: such a
+    value asks for no wait at all, and retrying at once only spends the attempts, so our own
+    backoff applies. ``inf`` (or a number too large for a float) stays ``math.inf``: longer
+    than any ``xray_max_wait``, so the caller gives up as for any long Retry-After."""
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = datetime.now(timezone.utc).timestamp() if now is None else now
-    return max(0.0, when.timestamp() - current)
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        current = datetime.now(timezone.utc).timestamp() if now is None else now
+        seconds = when.timestamp() - current
+    return seconds if seconds > 0 else None  # NaN compares false: None too
 
 
 @dataclass(frozen=True)
@@ -114,8 +122,9 @@ def call_with_retries(
                 raise XrayError(f"{error} (gave up after {tries}; see xray_retries)") from None
             asked = retry_after_seconds(error.retry_after)
             if asked is not None and asked > policy.max_wait:
+                after = f"{asked:.0f} s" if math.isfinite(asked) else "an endless wait"
                 raise XrayError(
-                    f"{error}; Xray asked to retry after {asked:.0f} s (Retry-After), longer than "
+                    f"{error}; Xray asked to retry after {after} (Retry-After), longer than "
                     f"xray_max_wait ({policy.max_wait:g} s): gave up"
                 ) from None
             wait = asked if asked is not None else policy.backoff(attempt)

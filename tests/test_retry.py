@@ -72,9 +72,36 @@ def test_backoff_is_exponential_with_jitter_and_capped(attempt: int) -> None:
     assert len(waits) > 1  # jittered
 
 
-def test_negative_or_past_retry_after_means_now() -> None:
-    assert retry.retry_after_seconds("Thu, 01 Jan 1970 00:00:00 GMT") == 0
-    assert retry.retry_after_seconds(None) is None
+@pytest.mark.parametrize(
+    "value", [None, "", "0", "-5", "nan", "-inf", "soon", "Thu, 01 Jan 1970 00:00:00 GMT"]
+)
+def test_a_retry_after_that_asks_for_no_wait_counts_as_absent(value: str | None) -> None:
+    assert retry.retry_after_seconds(value) is None
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "Thu, 01 Jan 1970 00:00:00 GMT"])
+def test_our_backoff_applies_when_retry_after_asks_for_no_wait(
+    sleeps: list[float], value: str
+) -> None:
+    send = Flaky(*(TransientError("429", reached=False, retry_after=value) for _ in range(3)))
+    assert call_with_retries(send, RetryPolicy(), repeatable=True) == "ok"
+    assert len(sleeps) == 3
+    assert 0.5 <= sleeps[0] <= 1.0
+    assert 1.0 <= sleeps[1] <= 2.0
+    assert 2.0 <= sleeps[2] <= 4.0
+
+
+@pytest.mark.parametrize("value", ["inf", "Infinity", "1e400"])
+def test_an_endless_retry_after_gives_up_at_once(sleeps: list[float], value: str) -> None:
+    send = Flaky(TransientError("429", reached=False, retry_after=value))
+    said = (
+        r"^429; Xray asked to retry after an endless wait \(Retry-After\), longer than "
+        r"xray_max_wait \(120 s\): gave up$"
+    )
+    with pytest.raises(XrayError, match=said):
+        call_with_retries(send, RetryPolicy(max_wait=120), repeatable=True)
+    assert send.calls == 1
+    assert sleeps == []
 
 
 TESTS = [{"testKey": f"CALC-{n}", "status": "PASS", "comment": "x" * (n * 10)} for n in range(1, 9)]
