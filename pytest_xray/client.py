@@ -339,7 +339,11 @@ class XrayClient:
         """Exchange Cloud client credentials for a JWT (Xray answers a JSON string)."""
         try:
             token = self.request("POST", "authenticate", json=credentials, auth=None)
-        except AuthError:
+        except XrayError as error:
+            # 400 as well: /authenticate takes nothing but the two credentials, so they are
+            # what to check whatever Xray found wrong with them.
+            if not isinstance(error, AuthError) and error.status != 400:
+                raise
             raise AuthError(
                 f"Xray Cloud refused the client credentials at {self.endpoint('authenticate')}; "
                 "check XRAY_CLIENT_ID and XRAY_CLIENT_SECRET (an API key from Xray's settings)."

@@ -703,3 +703,23 @@ def test_xray_text_is_shown_on_one_line_bounded_and_without_escape_codes(
                    run.result.outlines)  # fmt: skip
     assert all(len(line) < 700 for line in run.result.outlines)
     assert "TAIL-MARK" not in run.output
+
+
+def test_cloud_authenticate_answering_400_names_the_client_variables(
+    suite: pytest.Pytester,
+    run_xray: RunXray,
+    cloud: XrayEmulator,
+    monkeypatch: pytest.MonkeyPatch,
+    sleeps: list[float],
+) -> None:
+    use_client(monkeypatch)
+    cloud.inject(status=400, body='{"error": "\\"client_secret\\" must be a valid string"}')
+    run = run_xray(f"--xray-url={cloud.url}", "--xray-project=CALC", "--xray-cloud")
+    assert [r.path for r in cloud.requests] == ["/api/v2/authenticate"]
+    assert sleeps == []
+    run.result.stdout.fnmatch_lines(
+        [f"*xray: upload FAILED: Xray Cloud refused the client credentials at {cloud.url}"
+         "/api/v2/authenticate; check XRAY_CLIENT_ID and XRAY_CLIENT_SECRET (an API key from "
+         "Xray's settings)."]
+    )  # fmt: skip
+    assert_no_secret(run.output)
