@@ -203,6 +203,11 @@ class PublishResult:
             lines.append(f"to send them anyway: {command}")
         elif self.report_path is not None and self.failed:
             command = self._resend_command(self.report_path, settings)
+            execution = self.uploaded or self.partial
+            if execution is not None and not settings.execution:
+                # The progress file knows it too, but may not travel with the report (a CI
+                # artifact of the report alone): without the key a resend would create another.
+                command += f" --xray-execution {execution.key}"
             if self.uncertain is None:
                 lines.append(f"resend it with: {command}")
             else:

@@ -90,9 +90,16 @@ class XrayReporter:
 
     def report_path(self) -> Path:
         """Where the report goes: ``--xray-output``, else ``xray-report.json`` when nothing is
-        uploaded, else a copy in pytest's cache directory to resend from if the upload fails."""
-        if self.settings.output is not None:
-            return self.settings.output
+        uploaded, else a copy in pytest's cache directory to resend from if the upload fails.
+
+        A symbolic link is followed, so that the progress file lands beside the real report.
+        An output that is no regular file (``/dev/null``, a pipe) cannot be resent from: an
+        upload then keeps its copy in the cache directory instead."""
+        output = self.settings.output
+        if output is not None:
+            output = output.resolve() if output.is_symlink() else output
+            if not (self.settings.upload and output.exists() and not output.is_file()):
+                return output
         if not self.settings.upload:
             return Path(self.config.invocation_params.dir) / DEFAULT_REPORT
         cache = getattr(self.config, "cache", None)

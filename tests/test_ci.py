@@ -81,7 +81,10 @@ def test_result_file_after_upload(suite: pytest.Pytester, run_xray: RunXray) -> 
         "not_landed": ["CALC-404"],
         "error": None,
         "report": str(report),
-        "resend": [f"resend it with: pytest-xray upload {report} --xray-url={url}"],
+        "resend": [
+            f"resend it with: pytest-xray upload {report} --xray-url={url} "
+            "--xray-execution CALC-1000"
+        ],
         "warnings": [],
     }
     run.result.stdout.fnmatch_lines([f"xray: outcome written to {suite.path / 'ci/xray.json'}"])
@@ -159,7 +162,8 @@ def test_github_actions_summary_and_outputs(
         "| PASS | 2 |\n"
         "| FAIL | 1 |\n\n"
         "- not recorded by Xray: **CALC-404**: Test issue with key CALC-404 not found.\n"
-        f"- resend it with: `pytest-xray upload {report} --xray-url={url}`\n\n"
+        f"- resend it with: `pytest-xray upload {report} --xray-url={url} "
+        "--xray-execution CALC-1000`\n\n"
     )
     assert outputs.read_text() == (
         f"earlier=1\nxray-execution-key=CALC-1000\nxray-execution-url={link}\n"
@@ -278,7 +282,10 @@ def test_a_partial_upload_names_its_execution_and_what_did_not_land(
     assert run.result.ret == pytest.ExitCode.TESTS_FAILED  # the suite's own failure only
     link = f"{url}/browse/CALC-1000"
     report = suite.path / ".pytest_cache/d/xray/last-report.json"
-    resend = f"pytest-xray upload {report} --xray-url={url} --xray-chunk-tests=1"
+    resend = (
+        f"pytest-xray upload {report} --xray-url={url} --xray-chunk-tests=1 "
+        "--xray-execution CALC-1000"
+    )
     outcome = read(suite.path / "xray.json")
     error = (
         f"{url}/rest/raven/2.0/import/execution answered 400: Bad Request (injected by the "

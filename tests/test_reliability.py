@@ -13,6 +13,7 @@ import os
 import re
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -1193,3 +1194,30 @@ def test_ctrl_c_while_the_command_sends_into_an_execution(
     assert outcome["resend"] == [err.splitlines()[1].removeprefix("pytest-xray: ")]
     progress = json.loads(progress_path(report).read_text())
     assert (progress["execution"], progress["sent"]) == ("CALC-77", 0)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX named pipes")
+def test_an_output_that_is_no_file_keeps_the_resend_copy_in_the_cache(
+    suite: pytest.Pytester, run_xray: RunXray, server: XrayEmulator
+) -> None:
+    """--xray-output /dev/null (here a named pipe, which nobody reads): an upload keeps its
+    copy to resend from in the cache, and writes no progress file beside the device."""
+    os.mkfifo(suite.path / "pipe")
+    run = run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--xray-output=pipe",
+                   report=".pytest_cache/d/xray/last-report.json")  # fmt: skip
+    assert len(server.executions) == 1
+    assert {t["testKey"] for t in run.payload["tests"]} == KEYS
+    assert stat.S_ISFIFO((suite.path / "pipe").stat().st_mode)
+    assert not (suite.path / "pipe.progress.json").exists()
+
+
+def test_an_output_behind_a_symbolic_link_keeps_its_progress_beside_the_real_file(
+    suite: pytest.Pytester, run_xray: RunXray
+) -> None:
+    (suite.path / "real").mkdir()
+    (suite.path / "link.json").symlink_to(suite.path / "real" / "report.json")
+    run = run_xray("--xray-url=http://127.0.0.1:9", "--xray-project=CALC", "--xray-retries=0",
+                   "--xray-output=link.json", report="real/report.json")  # fmt: skip
+    assert (suite.path / "link.json").is_symlink()
+    assert progress_path(suite.path / "real" / "report.json").exists()
+    assert f"resend it with: pytest-xray upload {suite.path / 'real' / 'report.json'}" in run.output
