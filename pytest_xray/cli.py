@@ -37,7 +37,7 @@ from pytest_xray.ci import outcome_record, write_ci_files
 from pytest_xray.client import XrayClient
 from pytest_xray.errors import UncertainError, XrayError
 from pytest_xray.junit import JUnitError, is_xml, read_junit
-from pytest_xray.merge import MergeError, merge_reports, read_inputs
+from pytest_xray.merge import CLOUD, SERVER, MergeError, merge_reports, read_inputs, written_for
 from pytest_xray.options import add_options
 from pytest_xray.payload import build_payload, format_time, status_ranks
 from pytest_xray.progress import Progress, ProgressFile, progress_path
@@ -283,6 +283,7 @@ def _upload(path: Path, job: _Job, new_execution: bool) -> int:
         return _dry_run(path, settings, "1 Xray test" if count == 1 else f"{count} Xray tests")
     if not settings.upload:
         raise XrayError("no Xray URL configured: pass --xray-url URL or set XRAY_URL.")
+    _check_product(path, payload, settings)
     for warning in settings.warnings:
         _say(f"WARNING: {warning}")
     if settings.execution is not None:
@@ -323,6 +324,20 @@ def _upload(path: Path, job: _Job, new_execution: bool) -> int:
     for key, message in upload.failed:
         print(f"not recorded by Xray: {key}: {message}", file=sys.stderr)
     return 1 if upload.failed else 0
+
+
+def _check_product(path: Path, payload: dict[str, Any], settings: Settings) -> None:
+    """Refuse a report written for the other product: Xray Cloud shows Server's PASS / FAIL as
+    TODO without a word (shards that forgot XRAY_CLOUD), Server refuses Cloud's names."""
+    found = written_for(payload)
+    target = CLOUD if settings.cloud else SERVER
+    if found is not None and found[0] != target:
+        product, marker = found
+        raise pytest.UsageError(
+            f"{path} was written for {product} ({marker}) but would go to {target}; write it "
+            f"with the settings of {target} (XRAY_CLOUD={str(settings.cloud).lower()}), or send "
+            f"it to {product}."
+        )
 
 
 def _check_target(settings: Settings) -> None:
@@ -650,6 +665,11 @@ def _run_upload(args: argparse.Namespace, rest: Sequence[str]) -> int:
 
 
 def _upload_command(args: argparse.Namespace, rest: Sequence[str]) -> int:
+    if any(arg.split("=", 1)[0] == "--xray-check" for arg in rest):
+        raise pytest.UsageError(
+            "--xray-check checks the keys of a pytest run before its tests run; "
+            "pytest-xray upload sends results that exist, and Xray names the keys it refuses."
+        )
     key_from = _key_pattern(args.key_from)
     job = _Job(load_settings(rest), rest)
     try:

@@ -26,7 +26,7 @@ from pytest_xray.report import read_report
 if TYPE_CHECKING:
     from pytest_xray.settings import Settings
 
-__all__ = ["MergeError", "merge_reports", "read_inputs"]
+__all__ = ["CLOUD", "SERVER", "MergeError", "merge_reports", "read_inputs", "written_for"]
 
 Payload = dict[str, Any]
 
@@ -148,6 +148,16 @@ def _markers(report: Payload) -> dict[str, str]:
             if present:
                 found.setdefault(product, marker)
     return found
+
+
+def written_for(report: Payload) -> tuple[str, str] | None:
+    """``(product, what tells it)`` when ``report`` tells which product it was written for
+    (:data:`SERVER` or :data:`CLOUD`), else ``None`` (also for a report mixing both)."""
+    tests = report.get("tests")
+    if not isinstance(tests, list) or not all(isinstance(t, dict) for t in tests):
+        return None
+    found = _markers(report)
+    return next(iter(found.items())) if len(found) == 1 else None
 
 
 def _product(name: str, report: Payload) -> tuple[str, str] | None:

@@ -695,3 +695,26 @@ def test_a_bad_setting_is_one_line_with_one_prefix(cli: Any) -> None:
     status, out, err = cli("upload", "r.json", "--xray-timeout", "abc")
     assert (status, out) == (2, "")
     assert err == "pytest-xray: error: --xray-timeout: 'abc' is not a positive number of seconds.\n"
+
+
+def test_upload_refuses_a_report_for_the_other_product(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any
+) -> None:
+    # Shards that forgot XRAY_CLOUD write Server names, which Cloud would show as TODO.
+    report = tmp_path / "all.json"
+    report.write_text(json.dumps({"info": {"summary": "s"}, "tests": [
+        {"testKey": "CALC-1", "status": "PASS"}]}))  # fmt: skip
+    monkeypatch.setenv("XRAY_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("XRAY_CLIENT_SECRET", CLIENT_SECRET)
+    status, _, err = cli("upload", str(report), "--xray-url=http://127.0.0.1:9", "--xray-cloud")
+    assert (status, err) == (2, (
+        f"pytest-xray: error: {report} was written for Xray Server / Data Center (status PASS) "
+        "but would go to Xray Cloud; write it with the settings of Xray Cloud "
+        "(XRAY_CLOUD=true), or send it to Xray Server / Data Center.\n"
+    ))  # fmt: skip
+
+
+def test_upload_refuses_the_check_option(tmp_path: Path, cli: Any) -> None:
+    status, _, err = cli("upload", str(tmp_path / "r.json"), "--xray-check")
+    assert status == 2
+    assert err.startswith("pytest-xray: error: --xray-check checks the keys of a pytest run")
