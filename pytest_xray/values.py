@@ -189,6 +189,11 @@ def parse_url(value: Value | None) -> str | None:
             f"{shown} includes the API path {api.group(0).rstrip('/')}; set {setting} to "
             f"{product} {base} (pytest-xray adds the API path itself).",
         )
+    if re.search(r"jira[-_]url", value.where, re.I):
+        # A Jira site copied from an issue link (https://acme.atlassian.net/browse/): links
+        # are made as {jira}/browse/KEY, which would give /browse/browse/KEY.
+        path = re.sub(r"/+browse/*$", "", parts.path, flags=re.I)
+        return parts._replace(path=path).geturl().rstrip("/")
     return value.text.rstrip("/")
 
 

@@ -723,3 +723,36 @@ def test_cloud_authenticate_answering_400_names_the_client_variables(
          "Xray's settings)."]
     )  # fmt: skip
     assert_no_secret(run.output)
+
+
+@pytest.mark.parametrize(
+    ("jira", "site"),
+    [("https://acme.atlassian.net/browse/", "https://acme.atlassian.net"),
+     ("https://acme.atlassian.net/browse", "https://acme.atlassian.net"),
+     ("https://acme.atlassian.net//BROWSE//", "https://acme.atlassian.net"),
+     ("https://jira.example.com:8443/jira/browse/", "https://jira.example.com:8443/jira"),
+     ("https://browse", "https://browse")],
+)  # fmt: skip
+@pytest.mark.parametrize("source", ["option", "environment", "ini"])
+def test_a_jira_url_copied_from_an_issue_link_loses_its_browse(
+    pytester: pytest.Pytester, jira: str, site: str, source: str
+) -> None:
+    from pytest_xray.settings import resolve
+
+    args, env = ["--xray", "--xray-dry-run", "--xray-url=https://xray.cloud.getxray.app"], {}
+    if source == "option":
+        args.append(f"--xray-jira-url={jira}")
+    elif source == "environment":
+        env["XRAY_JIRA_URL"] = jira
+    else:
+        pytester.makeini(f"[pytest]\nxray_jira_url = {jira}\n")
+    settings = resolve(pytester.parseconfig(*args), env=env)
+    assert settings.browse_base == site  # links: {site}/browse/KEY
+
+
+def test_only_the_jira_url_loses_a_trailing_browse(pytester: pytest.Pytester) -> None:
+    from pytest_xray.settings import resolve
+
+    config = pytester.parseconfig("--xray", "--xray-dry-run", "--xray-url=https://j.example/browse")
+    settings = resolve(config, env={})
+    assert settings.url == "https://j.example/browse"  # a context path, as given
