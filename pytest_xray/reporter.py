@@ -11,7 +11,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -136,8 +136,17 @@ class XrayReporter:
             terminal.write_line("")
         terminal.write_line(f"xray: {text}", **markup)
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    # A wrapper, innermost of the wrappers (trylast): the publishing happens after every plain
+    # pytest_sessionfinish, once junitxml, pytest-html and the like have written their files
+    # (a pytest_xray_uploaded hook may attach them), and before the terminal summary.
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> Generator[None, None, None]:
+        try:
+            yield
+        finally:  # another plugin's error at session end must not cost the results
+            self._publish(session)
+
+    def _publish(self, session: pytest.Session) -> None:
         # Imported at the end of the run, not with the plugin: publishing needs requests, whose
         # import alone took a tenth of a second from every pytest run that loads pytest-xray.
         from pytest_xray.ci import outcome_record, write_ci_files

@@ -562,3 +562,31 @@ def test_hook_errors_never_show_a_secret(
     )
     assert_no_secret(run.output)
     assert_no_secret((pytester.path / "r.json").read_text())
+
+
+def test_uploaded_hook_sees_files_other_plugins_write_at_session_end(
+    pytester: pytest.Pytester, run_xray: RunXray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pytest-html and junitxml write their reports in pytest_sessionfinish: the upload, and so
+    the uploaded hook (which may attach them to the execution), comes after them."""
+    monkeypatch.setenv("XRAY_USER", USER)
+    monkeypatch.setenv("XRAY_PASSWORD", PASSWORD)
+    pytester.makepyfile("import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n")
+    pytester.makeconftest(
+        """
+        import pathlib
+        import pytest
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_sessionfinish(session):
+            pathlib.Path("report.html").write_text("<html/>")
+
+        def pytest_xray_uploaded(config, execution_key, url, response):
+            pathlib.Path("seen.txt").write_text(
+                f"{pathlib.Path('report.html').exists()} {pathlib.Path('junit.xml').exists()}"
+            )
+        """
+    )
+    with XrayEmulator(users={USER: PASSWORD}) as server:
+        run_xray(f"--xray-url={server.url}", "--xray-project=CALC", "--junitxml=junit.xml")
+    assert (pytester.path / "seen.txt").read_text() == "True True"
