@@ -37,8 +37,14 @@ from pytest_xray.markers import (
 )
 from pytest_xray.model import Evidence, Execution, Outcome, TestResult, truncate
 from pytest_xray.settings import Settings
-from pytest_xray.userhooks import UserHooks
-from pytest_xray.workers import WORKER_META_DIR, MetaDirectory, worker_id, write_worker_meta
+from pytest_xray.userhooks import UserHooks, implemented_hooks
+from pytest_xray.workers import (
+    WORKER_HOOKS,
+    WORKER_META_DIR,
+    MetaDirectory,
+    worker_id,
+    write_worker_meta,
+)
 
 __all__ = ["META_ATTRIBUTE", "ItemAnnotator", "ResultCollector", "WorkerReports"]
 
@@ -223,6 +229,12 @@ class WorkerReports:
 
     def __init__(self, annotator: ItemAnnotator) -> None:
         self.annotator = annotator
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # The hooks this worker's conftest.py files implement: the controller, which calls
+        # them, loads only the root ones and warns about the others (see ResultCollector).
+        output: dict[str, Any] = session.config.workeroutput  # type: ignore[attr-defined]
+        output[WORKER_HOOKS] = implemented_hooks(session.config)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -417,6 +429,7 @@ class ResultCollector:
     _crashed_attempts: dict[str, tuple[int, float]] = field(default_factory=dict)
     """Attempts and first start of tests whose worker crashed and that run again."""
     _items: dict[str, pytest.Item] = field(default_factory=dict)
+    _worker_hooks_told: bool = False
     _call_hooks: bool | None = None
     """Whether a per-test user hook is implemented; known once the first test finished."""
     _unmarked: set[str] = field(default_factory=set)
@@ -444,6 +457,21 @@ class ResultCollector:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[WORKER_META_DIR] = self._worker_meta.path
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        if self.hooks is None or self._worker_hooks_told:
+            return
+        worker_hooks = getattr(node, "workeroutput", {}).get(WORKER_HOOKS, ())
+        missing = [name for name in worker_hooks if not self.hooks.implemented(name)]
+        if missing:
+            self._worker_hooks_told = True
+            self.warnings.append(
+                f"{', '.join(missing)}: implemented in a conftest.py that only the pytest-xdist "
+                "workers load, so never called: the controller builds the results and loads "
+                "only the conftest.py of the root directory (or of a directory named on the "
+                "command line); move the hook there, or into a plugin"
+            )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         # Under xdist, phases of different tests interleave: key by test and worker.

@@ -27,7 +27,19 @@ if TYPE_CHECKING:
     from pytest_xray.answers import ImportResult
     from pytest_xray.settings import Settings
 
-__all__ = ["UserHooks"]
+__all__ = ["HOOK_NAMES", "UserHooks", "implemented_hooks"]
+
+HOOK_NAMES = (
+    "pytest_xray_status",
+    "pytest_xray_result",
+    "pytest_xray_payload",
+    "pytest_xray_uploaded",
+)
+
+
+def implemented_hooks(config: pytest.Config) -> list[str]:
+    """The hooks of :mod:`pytest_xray.hooks` that some plugin or conftest.py implements."""
+    return [name for name in HOOK_NAMES if getattr(config.hook, name).get_hookimpls()]
 
 
 def _where(error: BaseException) -> str:

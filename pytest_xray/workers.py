@@ -18,10 +18,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WORKER_META_DIR", "MetaDirectory", "worker_id", "write_worker_meta"]
+__all__ = ["WORKER_HOOKS", "WORKER_META_DIR", "MetaDirectory", "worker_id", "write_worker_meta"]
 
 WORKER_META_DIR = "xray_meta_dir"
 """The ``workerinput`` key naming the directory."""
+WORKER_HOOKS = "xray_hooks"
+"""In a worker's ``workeroutput``: the pytest-xray hooks its conftest.py files implement."""
 
 Meta = dict[str, Any]
 

@@ -274,3 +274,28 @@ def test_crashed_test_rerun_counts_attempts(
     entry = run.test("CALC-1")
     assert entry["status"] == "PASS"
     assert entry["comment"].startswith("2 attempts (reruns)")
+
+
+def test_hooks_only_the_workers_load_are_named(
+    pytester: pytest.Pytester, run_xray: RunXray
+) -> None:
+    """A hook in a conftest.py below the root runs in a serial run but never under -n: the
+    controller builds the results and loads only the root's conftest.py. Say so."""
+    pytester.makeini("[pytest]\ntestpaths = checks\n")
+    sub = pytester.mkdir("checks") / "sub"  # below the testpaths, which pytest loads at start
+    sub.mkdir()
+    (sub / "conftest.py").write_text(
+        "def pytest_xray_status(report, outcome):\n    return 'SUBHOOK'\n"
+    )
+    (sub / "test_a.py").write_text(
+        "import pytest\n@pytest.mark.xray('CALC-1')\ndef test_a(): pass\n"
+    )
+    serial = run_xray()
+    assert serial.test("CALC-1")["status"] == "SUBHOOK"
+    assert "never called" not in serial.output
+    distributed = run_xray("-n", "2")
+    distributed.result.stdout.fnmatch_lines(
+        ["xray: pytest_xray_status: implemented in a conftest.py that only the pytest-xdist "
+         "workers load, so never called*"]
+    )  # fmt: skip
+    assert distributed.output.count("never called") == 1  # once, not once per worker
