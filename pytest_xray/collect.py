@@ -39,6 +39,7 @@ from pytest_xray.model import Evidence, Execution, Outcome, TestResult, truncate
 from pytest_xray.settings import Settings
 from pytest_xray.userhooks import UserHooks, implemented_hooks
 from pytest_xray.workers import (
+    WORKER_DESELECTED,
     WORKER_HOOKS,
     WORKER_META_DIR,
     MetaDirectory,
@@ -99,6 +100,8 @@ class ItemAnnotator:
         """Per collected test: how many markers of its own it had when its Xray data was read."""
         self._chain_marks: dict[int, int] = {}
         """Per collector (by id) that made tests: the ``xray`` markers of it and its parents."""
+        self.deselected: set[str] = set()
+        """Xray keys of tests deselected here (``-k``, pytest-split's shards, ``--lf``)."""
         self.recorders = Recorders(
             settings.evidence_max_file, self.metas.__contains__, settings.evidence_max_total
         )
@@ -210,6 +213,14 @@ class ItemAnnotator:
         if errors:
             raise pytest.UsageError("\n".join(errors))
 
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        if not self.settings.execution:  # only an import into an existing execution cares
+            return
+        for item in items:
+            meta = self.metas.get(item.nodeid)
+            if meta is not None:
+                self.deselected.update(meta["keys"])
+
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         if self.worker_meta_dir is None:
             return
@@ -235,6 +246,7 @@ class WorkerReports:
         # them, loads only the root ones and warns about the others (see ResultCollector).
         output: dict[str, Any] = session.config.workeroutput  # type: ignore[attr-defined]
         output[WORKER_HOOKS] = implemented_hooks(session.config)
+        output[WORKER_DESELECTED] = sorted(self.annotator.deselected)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -430,6 +442,8 @@ class ResultCollector:
     """Attempts and first start of tests whose worker crashed and that run again."""
     _items: dict[str, pytest.Item] = field(default_factory=dict)
     _worker_hooks_told: bool = False
+    _deselected: set[str] = field(default_factory=set)
+    """Under xdist: the keys of tests the workers deselected."""
     _call_hooks: bool | None = None
     """Whether a per-test user hook is implemented; known once the first test finished."""
     _unmarked: set[str] = field(default_factory=set)
@@ -460,9 +474,11 @@ class ResultCollector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        output = getattr(node, "workeroutput", {})
+        self._deselected.update(output.get(WORKER_DESELECTED, ()))
         if self.hooks is None or self._worker_hooks_told:
             return
-        worker_hooks = getattr(node, "workeroutput", {}).get(WORKER_HOOKS, ())
+        worker_hooks = output.get(WORKER_HOOKS, ())
         missing = [name for name in worker_hooks if not self.hooks.implemented(name)]
         if missing:
             self._worker_hooks_told = True
@@ -656,9 +672,28 @@ class ResultCollector:
             results = sorted(
                 results, key=lambda r: (self._order.get(r.nodeid, last), r.worker or "")
             )
+        self._warn_about_split_keys(results)
         return Execution(
             start=self.start, finish=time.time(), results=results, warnings=self.warnings
         )
+
+    def _warn_about_split_keys(self, results: list[TestResult]) -> None:
+        """An import into an existing execution replaces each key's Test Run, iterations and
+        all: a key whose other tests were deselected here (another CI shard runs them) ends up
+        with whichever shard imported last."""
+        execution = self.settings.execution
+        deselected = self._deselected | (self.local.deselected if self.local else set())
+        if not execution or not deselected:
+            return
+        split = sorted({key for result in results for key in result.keys} & deselected)
+        if split:
+            more = f" and {len(split) - 5} more" if len(split) > 5 else ""
+            self.warnings.append(
+                f"{', '.join(split[:5])}{more}: some of their tests were deselected here; the "
+                f"import into {execution} replaces each key's Test Run, so shards that share a "
+                "key overwrite each other's results: run all of a key's tests in one shard, or "
+                "merge the shards' reports (pytest-xray merge) and upload once"
+            )
 
     def forget_collection(self) -> None:
         """Let go of every test's collected Xray data once all tests ran: results keep what

@@ -18,12 +18,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["WORKER_HOOKS", "WORKER_META_DIR", "MetaDirectory", "worker_id", "write_worker_meta"]
+__all__ = [
+    "WORKER_DESELECTED",
+    "WORKER_HOOKS",
+    "WORKER_META_DIR",
+    "MetaDirectory",
+    "worker_id",
+    "write_worker_meta",
+]
 
 WORKER_META_DIR = "xray_meta_dir"
 """The ``workerinput`` key naming the directory."""
 WORKER_HOOKS = "xray_hooks"
 """In a worker's ``workeroutput``: the pytest-xray hooks its conftest.py files implement."""
+WORKER_DESELECTED = "xray_deselected"
+"""In a worker's ``workeroutput``: the Xray keys of the tests it deselected."""
 
 Meta = dict[str, Any]
 

@@ -170,3 +170,36 @@ def test_merge_glob_without_match_and_output_among_inputs(pytester: pytest.Pytes
     assert again.returncode == 0, again.stderr
     assert "all.json is the output, not merged into itself" in again.stderr
     assert again.stdout.strip() == "merged 1 report (1 Xray test) into all.json"
+
+
+# As pytest-split does: the tests of other shards are deselected, and pytest is told so.
+SPLITTING = """
+import os
+
+def pytest_collection_modifyitems(config, items):
+    index, count = map(int, os.environ["SHARD"].split("/"))
+    config.hook.pytest_deselected(items=[i for n, i in enumerate(items) if n % count != index])
+    items[:] = [item for n, item in enumerate(items) if n % count == index]
+"""
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_a_shard_that_splits_a_key_into_an_existing_execution_is_warned(
+    pytester: pytest.Pytester,
+    run_xray: RunXray,
+    monkeypatch: pytest.MonkeyPatch,
+    workers: list[str],
+) -> None:
+    """Importing into one execution replaces a key's Test Run: a key whose tests other shards
+    run ends up with the last shard's results only. Say which keys, and what to do."""
+    pytester.makepyfile(test_suite=SUITE)
+    pytester.makeconftest(SPLITTING)
+    monkeypatch.setenv("SHARD", "0/2")
+    run = run_xray("--xray-dry-run", "--xray-execution=CALC-600", *workers)
+    run.result.stdout.fnmatch_lines(
+        ["xray: CALC-2, CALC-5: some of their tests were deselected here; the import into "
+         "CALC-600 replaces each key's Test Run, so shards that share a key overwrite each "
+         "other's results*pytest-xray merge*"]
+    )  # fmt: skip
+    # A new execution per run (the merge way's shards) is not concerned.
+    assert "deselected here" not in run_xray("--xray-dry-run", *workers).output
