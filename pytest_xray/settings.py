@@ -224,7 +224,7 @@ def resolve(
         if force_server
         else parse_bool(sources.get(None, "XRAY_CLOUD", "xray_cloud"))
     )
-    if url and (urlsplit(url).hostname or "").lower().endswith(".atlassian.net"):
+    if url and (urlsplit(url).hostname or "").lower().rstrip(".").endswith(".atlassian.net"):
         raise usage_error(
             "xray_url",
             f"{url} is your Jira Cloud site, not the Xray API host. Set the URL to "

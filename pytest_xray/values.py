@@ -366,5 +366,5 @@ def is_loopback(url: str) -> bool:
 
 def is_cloud_host(url: str) -> bool:
     """True for Xray Cloud's global or regional host."""
-    host = (urlsplit(url).hostname or "").lower()
+    host = (urlsplit(url).hostname or "").lower().rstrip(".")  # "host." is the same host
     return host == "xray.cloud.getxray.app" or host.endswith(".xray.cloud.getxray.app")

@@ -83,6 +83,7 @@ def test_pyproject_ini_options(marked: pytest.Pytester, run_xray: RunXray) -> No
             {},
             ["Jira Cloud site", "https://xray.cloud.getxray.app", "XRAY_JIRA_URL"],
         ),
+        (["--xray-url=https://acme.atlassian.net./"], {}, ["Jira Cloud site"]),
         (
             ["--xray-cloud"],
             {"XRAY_USER": "u", "XRAY_PASSWORD": "p"},
@@ -281,6 +282,7 @@ def test_ini_value_error_names_the_ini_key(marked: pytest.Pytester) -> None:
     [
         (["--xray-url=https://xray.cloud.getxray.app"], {}, True),
         (["--xray-url=https://eu.xray.cloud.getxray.app/"], {}, True),
+        (["--xray-url=https://xray.cloud.getxray.app./"], {}, True),
         (["--xray-url=https://jira.example.com/jira"], {}, False),
         ([], {"XRAY_CLIENT_ID": "i", "XRAY_CLIENT_SECRET": "s"}, True),
         (["--xray-url=https://xray.internal", "--xray-cloud"], {}, True),
