@@ -275,13 +275,7 @@ def publish(
     progress: ProgressFile | None = None
     if report_path is not None:
         mark = time.perf_counter()
-        try:
-            outcome.kept = keep_unsent(report_path)
-        except OSError as error:
-            outcome.warnings.append(
-                f"cannot keep the previous report {report_path}, which was not completely sent "
-                f"to Xray, before writing over it: {error.strerror or error}"
-            )
+        _keep_unsent(report_path, outcome, "this run's report is written over it")
         try:
             outcome.report_path = write_report(payload, report_path)
         except ReportError as error:
@@ -305,16 +299,24 @@ def publish(
     return outcome
 
 
-def _clear_earlier_report(report_path: Path, outcome: PublishResult) -> None:
-    """A run with nothing to report leaves no report of an earlier run at its path: one that
-    Xray did not fully record is kept aside (:func:`keep_unsent`), any other is removed."""
+def _keep_unsent(report_path: Path, outcome: PublishResult, otherwise: str) -> bool:
+    """:func:`keep_unsent` into ``outcome.kept``; ``False``, with a warning line that ends in
+    ``otherwise``, when the move failed."""
     try:
         outcome.kept = keep_unsent(report_path)
     except OSError as error:
         outcome.warnings.append(
             f"cannot keep the previous report {report_path}, which was not completely sent "
-            f"to Xray: {error.strerror or error}; it is left where it is"
+            f"to Xray: {error.strerror or error}; {otherwise}"
         )
+        return False
+    return True
+
+
+def _clear_earlier_report(report_path: Path, outcome: PublishResult) -> None:
+    """A run with nothing to report leaves no report of an earlier run at its path: one that
+    Xray did not fully record is kept aside (:func:`keep_unsent`), any other is removed."""
+    if not _keep_unsent(report_path, outcome, "it is left where it is"):
         return
     if outcome.kept is not None or not report_path.is_file():
         return

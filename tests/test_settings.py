@@ -265,11 +265,22 @@ def test_bad_connect_timeout_is_a_usage_error(
     ini: str,
     fragments: list[str],
 ) -> None:
+    usage_error(run_with_settings(marked, monkeypatch, args, env, ini), *fragments)
+
+
+def run_with_settings(
+    marked: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    ini: str,
+) -> pytest.RunResult:
+    """``pytest --xray ARGS`` with ``env`` set and ``ini`` lines in the ini file."""
     if ini:
         marked.makeini(f"[pytest]\n{ini}\n")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    usage_error(marked.runpytest("--xray", *args), *fragments)
+    return marked.runpytest("--xray", *args)
 
 
 def test_ini_value_error_names_the_ini_key(marked: pytest.Pytester) -> None:
@@ -461,11 +472,7 @@ def test_numbers_that_are_not_finite_or_too_large_are_usage_errors(
     fragments: list[str],
 ) -> None:
     """Rather than NaN in the report's JSON or an OverflowError when the upload starts."""
-    if ini:
-        marked.makeini(f"[pytest]\n{ini}\n")
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    text = usage_error(marked.runpytest("--xray", *args), *fragments)
+    text = usage_error(run_with_settings(marked, monkeypatch, args, env, ini), *fragments)
     assert len(text.strip().splitlines()) == 1
 
 
