@@ -1,7 +1,8 @@
 """The model of a run: what pytest produced, in plain data, before it becomes Xray JSON.
 
 Nothing here knows about pytest objects, HTTP or files. Results are collected by
-:mod:`pytest_xray.collect`, turned into Xray JSON by :mod:`pytest_xray.payload`.
+:mod:`pytest_xray.collect` (with each test's Xray data, read by :mod:`pytest_xray.annotate`),
+turned into Xray JSON by :mod:`pytest_xray.payload`.
 """
 
 from __future__ import annotations

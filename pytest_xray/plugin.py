@@ -71,8 +71,9 @@ def _warn_about_idle_options(config: pytest.Config) -> None:
 
 
 def _register(config: pytest.Config, settings: Settings) -> None:
+    from pytest_xray.annotate import ItemAnnotator, WorkerReports
     from pytest_xray.check import PreflightCheck
-    from pytest_xray.collect import ItemAnnotator, ResultCollector, WorkerReports
+    from pytest_xray.collect import ResultCollector
     from pytest_xray.evidence import recorders_key
     from pytest_xray.reporter import XrayReporter
     from pytest_xray.userhooks import UserHooks
