@@ -177,6 +177,23 @@ def test_command_runs_as_written(
         validate(json.loads(report.read_text("utf-8")))
 
 
+def bash(script: str, cwd: Path, env: dict[str, str]) -> str:
+    """Run ``script`` with ``bash -e``; it must succeed without a traceback. Its output."""
+    done = subprocess.run(
+        ["bash", "-e", "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{script}\n{output}"
+    assert "Traceback" not in output
+    return output
+
+
 def ci_commands() -> list[str]:
     """The ``pytest`` commands of the CI recipes (YAML ``run:`` / ``- `` lines, Groovy ``sh``)."""
     commands = []
@@ -197,16 +214,7 @@ def test_ci_recipes_command_works(scratch: Path, emulators: dict[str, XrayEmulat
     # The recipes' variables; the token comes from the CI's secret store.
     env.update(XRAY_ENABLE="1", XRAY_URL=server.url, XRAY_PROJECT="CALC", XRAY_TOKEN=PAT)
     project = scratch / "example_project"
-    done = subprocess.run(
-        ["bash", "-e", "-c", recipe],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    bash(recipe, project, env)
     outcome = json.loads((project / "xray-result.json").read_text())
     assert outcome["execution_key"] in server.executions
     assert outcome["uploaded"] is True
@@ -251,18 +259,8 @@ def test_shard_recipe_commands_work(scratch: Path, emulators: dict[str, XrayEmul
         for n, select in ((1, "arithmetic"), (2, "not arithmetic"))
     ]
     env_final = {**env, "XRAY_URL": server.url, "XRAY_TOKEN": PAT}
-    for script, environment in (("\n".join(shards), env), (f"{merge}\n{upload}", env_final)):
-        done = subprocess.run(
-            ["bash", "-e", "-c", script],
-            cwd=project,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "Traceback" not in done.stdout + done.stderr
+    bash("\n".join(shards), project, env)
+    bash(f"{merge}\n{upload}", project, env_final)
     merged = validate(json.loads((project / "all.json").read_text()))
     [execution] = server.executions.values()
     shard_tests = [
